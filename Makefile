@@ -1,0 +1,60 @@
+# Two commands do everything on a fresh machine with Python 3.11 and make: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test lint format translations translations-compile install install-dev migrate demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	EVENTREG_ENV=$${EVENTREG_ENV:-development} $(FLASK) db upgrade
+
+demo: migrate
+	EVENTREG_ENV=$${EVENTREG_ENV:-development} $(FLASK) demo load-if-empty
+
+run: demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C to stop)"
+	EVENTREG_ENV=$${EVENTREG_ENV:-development} $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Extract messages, merge them into every catalogue, and compile. Translate the .po files in between.
+translations: install
+	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -k ngettext -k lazy_ngettext \
+		--no-location --sort-output --project eventreg -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(MAKE) translations-compile
+
+translations-compile: install
+	$(BIN)/pybabel compile -d translations --statistics
+
+bench: install-dev
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""Command-line tools: `flask --app app db upgrade`, `demo load`, and the rest."""
+
+from __future__ import annotations
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from eventreg.config import PROJECT_ROOT
+from eventreg.extensions import db
+
+db_cli = AppGroup("db", help="Database migrations.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def alembic_config(connection=None) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_database(revision: str = "head") -> None:
+    with db.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    upgrade_database(revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def revision(message: str) -> None:
+    """Draft a migration from the models; read and edit it before committing."""
+    with db.engine.begin() as connection:
+        command.revision(alembic_config(connection), message=message, autogenerate=True)
+
+
+@demo_cli.command("load")
+def load_demo() -> None:
+    """Load the demo consultation (safe to run again: nothing is duplicated)."""
+    from eventreg.demo import load_demo_data
+
+    created = load_demo_data(db.session)
+    click.echo("Demo data loaded." if created else "Demo data already present; nothing changed.")
+
+
+@demo_cli.command("load-if-empty")
+def load_demo_if_empty() -> None:
+    """Load the demo only into a database with no consultation yet (used by `make run`)."""
+    from eventreg.demo import database_is_empty, load_demo_data
+
+    if database_is_empty(db.session):
+        load_demo_data(db.session)
+        click.echo("Empty database: demo data loaded.")
+    else:
+        click.echo("Database has data; demo not loaded.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo_cli)
+    for module_name in ("eventreg.consultation.cli", "eventreg.accounts.cli", "eventreg.mail.cli"):
+        _add_optional_commands(app, module_name)
+
+
+def _add_optional_commands(app: Flask, module_name: str) -> None:
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return
+    module.init_app(app)
+
+
+__all__ = ["current_app", "init_app", "upgrade_database"]

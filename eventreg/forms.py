@@ -1,0 +1,59 @@
+"""Form pieces shared by every area: the base form, and messages that read well in three languages."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Length
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BaseForm(FlaskForm):
+    """A FlaskForm whose CSRF failure reads as 'submit again', never as a lost form."""
+
+    class Meta:
+        csrf = True
+
+    @property
+    def csrf_failed(self) -> bool:
+        return "csrf_token" in self.errors
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Control characters (NUL above all) are never typed on purpose and PostgreSQL refuses NUL.
+        for field in self:
+            if isinstance(field.data, str) and _CONTROL.search(field.data):
+                field.errors = [*field.errors, _l("Please remove the invisible control characters.")]
+                valid = False
+        return valid
+
+
+def required() -> DataRequired:
+    return DataRequired(message=_l("Please fill in this field."))
+
+
+def max_length(n: int) -> Length:
+    return Length(max=n, message=_l("Please keep this under %(max)d characters.", max=n))
+
+
+def one_of(allowed) -> AnyOf:
+    """Only the listed codes are accepted (a tampered select gets a clear message, not an error)."""
+    return AnyOf(list(allowed), message=_l("Please choose one of the options offered."))
+
+
+def strip(value):
+    """Leading and trailing spaces are never meant (phones paste them into e-mail fields)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def choices(vocabulary: dict, blank: bool = True) -> list[SelectChoice]:
+    options = [SelectChoice("", _l("— choose —"))] if blank else []
+    return options + [SelectChoice(code, label) for code, label in vocabulary.items()]
+
+
+class ConfirmForm(BaseForm):
+    """An empty form for a POST that needs only a CSRF token (cancel, publish, …)."""

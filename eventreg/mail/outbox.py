@@ -1,0 +1,47 @@
+"""Putting messages in the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import secrets
+from email.utils import make_msgid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eventreg.models import OutboxMessage
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body_text: str,
+    locale: str,
+    body_html: str | None = None,
+    attachments: list[dict] | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the outbox in the current transaction; the worker sends it after commit.
+
+    With a dedupe_key, a message already queued under that key is not queued again (returns None).
+    """
+    if dedupe_key is not None:
+        exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+        if exists is not None:
+            return None
+    message = OutboxMessage(
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments or [],
+        locale=locale,
+        dedupe_key=dedupe_key,
+        message_id=make_msgid(idstring=secrets.token_hex(8), domain="eventreg"),
+    )
+    session.add(message)
+    session.flush()
+    return message

@@ -1,0 +1,57 @@
+"""All models, importable from one place."""
+
+from eventreg.db import Base
+
+from .accounts import AuditEntry, Role, User
+from .common import utcnow
+from .consultation import (
+    Comment,
+    CommentDecisionChange,
+    CommentGroup,
+    CommentKind,
+    CommentSource,
+    CommentStatus,
+    Decision,
+    Document,
+    DocumentItem,
+    HideReason,
+    ItemKind,
+)
+from .events import (
+    Consultation,
+    EventSession,
+    Registration,
+    RegistrationStatus,
+    SessionKind,
+    SessionStatus,
+    Sex,
+)
+from .mail import OutboxMessage, OutboxStatus
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Comment",
+    "CommentDecisionChange",
+    "CommentGroup",
+    "CommentKind",
+    "CommentSource",
+    "CommentStatus",
+    "Consultation",
+    "Decision",
+    "Document",
+    "DocumentItem",
+    "EventSession",
+    "HideReason",
+    "ItemKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Registration",
+    "RegistrationStatus",
+    "Role",
+    "SessionKind",
+    "SessionStatus",
+    "Sex",
+    "User",
+    "utcnow",
+]

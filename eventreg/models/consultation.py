@@ -1,0 +1,168 @@
+"""Draft documents, their numbered items, and the comments people make on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventreg.db import Base
+
+from .common import LocalizedJSON, StrEnum, UTCDateTime, utcnow
+
+
+class ItemKind(StrEnum):
+    SECTION = "section"
+    CLAUSE = "clause"
+    ACTION = "action"  # a row of the action-plan table
+
+
+class CommentKind(StrEnum):
+    SUPPORT = "support"
+    OBJECTION = "objection"
+    AMENDMENT = "amendment"
+    QUESTION = "question"
+    OTHER = "other"
+
+
+class CommentSource(StrEnum):
+    ONLINE = "online"
+    PAPER = "paper"
+    SPOKEN = "spoken"
+    LETTER = "letter"
+    EMAIL = "email"
+
+
+class CommentStatus(StrEnum):
+    NEW = "new"
+    PUBLISHED = "published"
+    HIDDEN = "hidden"
+    MERGED = "merged"  # a duplicate of another comment (duplicate_of_id)
+
+
+class HideReason(StrEnum):
+    SPAM = "spam"
+    ABUSIVE = "abusive"
+    OFF_TOPIC = "off_topic"
+    PERSONAL_DATA = "personal_data"
+
+
+class Decision(StrEnum):
+    ACCEPTED = "accepted"
+    PARTLY_ACCEPTED = "partly_accepted"
+    REJECTED = "rejected"
+    NOTED = "noted"
+
+
+class Document(Base):
+    """One version of a draft document. Versions of the same document share `key`."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("consultation_id", "key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    key: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[dict] = mapped_column(LocalizedJSON)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    results_published: Mapped[bool] = mapped_column(Boolean, default=False)  # "what we heard" page
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list[DocumentItem]] = relationship(
+        back_populates="document", order_by="DocumentItem.position"
+    )
+
+
+class DocumentItem(Base):
+    """A numbered, commentable part of a document: a section, a clause or an action-plan row.
+
+    `text` holds the item's text per language; action-plan rows keep their columns in `fields`
+    as {"activity": {"ru": ...}, "indicator": {...}, "responsible": {...}, "deadline": {...},
+    "funding": {...}}.
+    """
+
+    __tablename__ = "document_items"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(20), default=ItemKind.CLAUSE.value)
+    heading: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
+    text: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
+    fields: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
+
+    document: Mapped[Document] = relationship(back_populates="items")
+
+
+class CommentGroup(Base):
+    """Near-identical comments (a campaign, the same text sent by many) decided together."""
+
+    __tablename__ = "comment_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_document_item_status", "document_id", "item_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("document_items.id"))  # None: whole document
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    proposed_wording: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    # Who is speaking.
+    author_name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(300))
+    sector: Mapped[str] = mapped_column(String(40))
+    region: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    # How it reached us.
+    source: Mapped[str] = mapped_column(String(20), default=CommentSource.ONLINE.value)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("event_sessions.id"))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Moderation.
+    status: Mapped[str] = mapped_column(String(20), default=CommentStatus.NEW.value, index=True)
+    hidden_reason: Mapped[str | None] = mapped_column(String(20))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("comment_groups.id"), index=True)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The drafters' decision (history in CommentDecisionChange).
+    decision: Mapped[str | None] = mapped_column(String(20), index=True)
+    decision_part: Mapped[str | None] = mapped_column(Text)  # which part, for partly accepted
+    justification: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    document: Mapped[Document] = relationship()
+    item: Mapped[DocumentItem | None] = relationship()
+
+
+class CommentDecisionChange(Base):
+    """Every decision ever recorded on a comment, with who and when."""
+
+    __tablename__ = "comment_decision_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    decision_part: Mapped[str | None] = mapped_column(Text)
+    justification: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

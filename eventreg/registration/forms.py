@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Optional, Regexp
+
+from eventreg.forms import BaseForm, choices, max_length, one_of, required, strip
+from eventreg.i18n import languages
+from eventreg.vocabulary import REGIONS, SECTORS, SEXES
+
+
+class ParticipantForm(BaseForm):
+    full_name = StringField(_l("Full name"), validators=[required(), max_length(200)], filters=[strip])
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip],
+        validators=[
+            required(),
+            max_length(254),
+            Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
+        ],
+    )
+    phone = StringField(
+        _l("Phone (optional)"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            max_length(40),
+            Regexp(
+                r"^\+?[0-9 ()\-]{5,40}$",
+                message=_l("Please enter a phone number with digits only, like +996 555 123 456."),
+            ),
+        ],
+    )
+    organisation = StringField(_l("Organisation"), validators=[required(), max_length(300)], filters=[strip])
+    position = StringField(_l("Position"), validators=[required(), max_length(200)], filters=[strip])
+    sector = SelectField(_l("Sector"), validators=[required(), one_of(SECTORS)], validate_choice=False)
+    region = SelectField(_l("Region"), validators=[required(), one_of(REGIONS)], validate_choice=False)
+    sex = RadioField(
+        _l("Sex"),
+        choices=choices(SEXES, blank=False),
+        validators=[InputRequired(message=_l("Please choose one option.")), one_of(SEXES)],
+        validate_choice=False,
+    )
+    interpretation_language = SelectField(
+        _l("Language you want to follow the session in"), validators=[required()], validate_choice=False
+    )
+    accessibility_needs = TextAreaField(
+        _l("Accessibility needs (optional)"), validators=[Optional(), max_length(2000)]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sector.choices = choices(SECTORS)
+        self.region.choices = choices(REGIONS)
+        self.interpretation_language.choices = choices(languages())
+        self.interpretation_language.validators = [required(), one_of(languages())]
+
+
+class RegistrationForm(ParticipantForm):
+    consent = BooleanField(
+        _l("I agree to the processing of my personal data as described in the privacy notice."),
+        validators=[InputRequired(message=_l("Please give your consent so that we can register you."))],
+    )
+
+
+class RequestLinkForm(BaseForm):
+    email = EmailField(
+        _l("E-mail you registered with"),
+        filters=[strip],
+        validators=[
+            required(),
+            max_length(254),
+            Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
+        ],
+    )
