@@ -139,10 +139,11 @@ def init_app(app: Flask) -> None:
     def add_lang(endpoint, values):
         if "lang_code" in values or not endpoint:
             return
-        if app.url_map.is_endpoint_expecting(endpoint, "lang_code"):
+        if endpoint in app.view_functions and app.url_map.is_endpoint_expecting(endpoint, "lang_code"):
             values["lang_code"] = g.get("lang") or select_locale()
 
     app.jinja_env.globals.update(
+        has_endpoint=lambda name: name in app.view_functions,
         localized=localized,
         fallback_note=fallback_note,
         switch_language_url=switch_language_url,

@@ -65,3 +65,13 @@ def registration_cancelled(session: Session, registration: Registration) -> None
 
 def registration_link(session: Session, registration: Registration) -> None:
     _registration_message(session, registration, "registration_link", _l("Your personal registration link"))
+
+
+def session_changed(session: Session, registration: Registration) -> None:
+    """Organisers changed the time or place of a session this person is registered for."""
+    _registration_message(session, registration, "session_changed", _l("Your session has changed"))
+
+
+def session_cancelled(session: Session, registration: Registration) -> None:
+    """Organisers cancelled a session this person is registered for."""
+    _registration_message(session, registration, "session_cancelled", _l("Your session is cancelled"))
