@@ -51,6 +51,36 @@ REGISTRATION_STATUSES: dict[str, object] = {
     "cancelled": _l("Cancelled"),
 }
 
+COMMENT_KINDS: dict[str, object] = {
+    "support": _l("Support"),
+    "objection": _l("Objection"),
+    "amendment": _l("Amendment"),
+    "question": _l("Question"),
+    "other": _l("Other"),
+}
+
+COMMENT_SOURCES: dict[str, object] = {
+    "online": _l("Online"),
+    "paper": _l("Paper form"),
+    "spoken": _l("Spoken at a session"),
+    "letter": _l("Letter"),
+    "email": _l("E-mail"),
+}
+
+DECISIONS: dict[str, object] = {
+    "accepted": _l("Accepted"),
+    "partly_accepted": _l("Partly accepted"),
+    "rejected": _l("Rejected"),
+    "noted": _l("Noted"),
+}
+
+HIDE_REASONS: dict[str, object] = {
+    "spam": _l("Spam"),
+    "abusive": _l("Abusive"),
+    "off_topic": _l("Off-topic"),
+    "personal_data": _l("Contains personal data"),
+}
+
 
 def label(vocabulary: dict[str, object], code: str | None) -> str:
     """The translated label for a code, or the code itself if it is unknown (never an error)."""
@@ -70,4 +100,12 @@ def init_app(app) -> None:
         sex_label=lambda code: label(SEXES, code),
         kind_label=lambda code: label(SESSION_KINDS, code),
         status_label=lambda code: label(REGISTRATION_STATUSES, code),
+        comment_kinds=COMMENT_KINDS,
+        comment_sources=COMMENT_SOURCES,
+        decisions=DECISIONS,
+        hide_reasons=HIDE_REASONS,
+        comment_kind_label=lambda code: label(COMMENT_KINDS, code),
+        source_label=lambda code: label(COMMENT_SOURCES, code),
+        decision_label=lambda code: label(DECISIONS, code),
+        hide_reason_label=lambda code: label(HIDE_REASONS, code),
     )

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from eventreg.mail.outbox import enqueue
-from eventreg.models import Registration
+from eventreg.models import Registration, utcnow
 
 
 def personal_link(registration: Registration) -> str:
@@ -75,3 +75,39 @@ def session_changed(session: Session, registration: Registration) -> None:
 def session_cancelled(session: Session, registration: Registration) -> None:
     """Organisers cancelled a session this person is registered for."""
     _registration_message(session, registration, "session_cancelled", _l("Your session is cancelled"))
+
+
+def comment_decided(session: Session, comment) -> None:
+    """Tell a comment's author (if they gave an e-mail) the decision on it, once it is public."""
+    if not comment.email or comment.decision is None:
+        return
+    with force_locale(comment.language):
+        body_text = render_template("mail/comment_decided.txt", comment=comment, lang=comment.language)
+        enqueue(
+            session,
+            kind="comment_decided",
+            recipient=comment.email,
+            subject=str(_l("The decision on your comment")),
+            body_text=body_text,
+            locale=comment.language,
+        )
+    comment.outcome_notified_at = utcnow()
+
+
+def notify_published_outcomes(session: Session, document) -> int:
+    """When a document's results are published: tell every decided author not told yet. Returns how many."""
+    from sqlalchemy import select
+
+    from eventreg.models import Comment
+
+    pending = session.scalars(
+        select(Comment).where(
+            Comment.document_id == document.id,
+            Comment.decision.is_not(None),
+            Comment.email.is_not(None),
+            Comment.outcome_notified_at.is_(None),
+        )
+    ).all()
+    for comment in pending:
+        comment_decided(session, comment)
+    return len(pending)
