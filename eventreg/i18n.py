@@ -106,7 +106,7 @@ def switch_language_url(lang: str) -> str:
         args["lang_code"] = lang
         query = request.args.to_dict(flat=False)
         return url_for(request.endpoint, **args, **query)
-    return url_for("main.home", lang_code=lang)
+    return url_for("registration.sessions", lang_code=lang)
 
 
 def fallback_note(text: LocalText) -> Markup:

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
@@ -90,6 +92,31 @@ def database_url(request, tmp_path) -> Iterator[str]:
         engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own application context, as in production.
+
+    Without this, a test holding an app context (the db_session fixture) would share `g` - and with it
+    the database session, the cached locale and the logged-in user - with every request it makes.
+    """
+
+    def open(self, *args, **kwargs):
+        outer = _cv_app.get(None)
+        if outer is None or outer.app is not self.application:
+            return super().open(*args, **kwargs)
+        # The test's own session commits around each request: what it arranged is visible to the
+        # request, it holds no lock the request would wait on, and afterwards it reads fresh rows.
+        test_session = outer.g.get("db_session")
+        if test_session is not None:
+            test_session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            if test_session is not None:
+                test_session.commit()
+
+
 def make_test_app(database_url: str, tmp_path, **overrides):
     config = {
         "TESTING": True,
@@ -102,6 +129,7 @@ def make_test_app(database_url: str, tmp_path, **overrides):
     }
     config.update(overrides)
     app = create_app(config)
+    app.test_client_class = IsolatedClient
     app.instance_path = str(tmp_path / "instance")
     return app
 
@@ -131,7 +159,12 @@ def runner(app):
 
 @pytest.fixture
 def db_session(app):
-    """The app's database session inside an app context, for arranging and checking rows."""
+    """The app's database session inside an app context, for arranging and checking rows.
+
+    Requests made with `client` run in their own app context and database session (see
+    IsolatedClient), and this session is committed before and after each of them, so it always reads
+    what the request changed.
+    """
     with app.app_context():
         yield db.session
 

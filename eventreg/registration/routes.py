@@ -29,8 +29,8 @@ def _confirmed_counts(session_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-@bp.get("/")
 @bp.get("/sessions")
+@bp.get("/")  # registered first, so url_for builds the short form
 def sessions():
     region = request.args.get("region", "")
     kind = request.args.get("kind", "")
