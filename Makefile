@@ -30,6 +30,8 @@ demo: migrate
 
 run: demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C to stop)"
+	@echo "Demo staff log-in at http://127.0.0.1:$(PORT)/ru/login :"
+	@echo "  admin@demo.kg / demo-admin   organiser@demo.kg / demo-organiser   analyst@demo.kg / demo-analyst"
 	EVENTREG_ENV=$${EVENTREG_ENV:-development} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev
