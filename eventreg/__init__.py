@@ -60,6 +60,7 @@ def _register_optional_blueprints(app: Flask) -> None:
         "eventreg.accounts.routes",
         "eventreg.reports.routes",
         "eventreg.mail.routes",
+        "eventreg.moderation.routes",
     ):
         try:
             module = importlib.import_module(module_name)

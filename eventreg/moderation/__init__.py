@@ -1,0 +1,1 @@
+"""Organiser side of comments: the moderation queue, paper entry, decisions and grouping."""
