@@ -101,7 +101,8 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         outer = _cv_app.get(None)
-        if outer is None or outer.app is not self.application:
+        if outer is None or outer.app is not self.application or self.preserve_context:
+            # `with client:` keeps the request's contexts alive after it; those nest normally.
             return super().open(*args, **kwargs)
         # The test's own session commits around each request: what it arranged is visible to the
         # request, it holds no lock the request would wait on, and afterwards it reads fresh rows.
