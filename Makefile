@@ -47,7 +47,7 @@ format: install-dev
 
 # Extract messages, merge them into every catalogue, and compile. Translate the .po files in between.
 translations: install
-	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -k ngettext -k lazy_ngettext \
+	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
 		--no-location --sort-output --project eventreg -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	$(MAKE) translations-compile
