@@ -6,9 +6,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from eventreg.models import Comment, CommentSource, Consultation, Document, DocumentItem, User, utcnow
+from eventreg.models import (
+    Comment,
+    CommentKind,
+    CommentSource,
+    CommentStatus,
+    Consultation,
+    Document,
+    DocumentItem,
+    Registration,
+    User,
+    utcnow,
+)
+
+# Limits shared by the public form and the organiser's paper-entry screen.
+BODY_MAX = 5000
+WORDING_MAX = 5000
 
 
 class CommentError(Exception):
@@ -55,6 +71,10 @@ def create_comment(
     now = now or utcnow()
     if item is not None and item.document_id != document.id:
         raise CommentError("item does not belong to the document")
+    if kind not in {k.value for k in CommentKind}:
+        raise CommentError(f"unknown comment kind {kind!r}")
+    if not body.strip() or len(body) > BODY_MAX or len(proposed_wording or "") > WORDING_MAX:
+        raise CommentError("comment empty or too long")
     if entered_by is None:
         consultation = session.get(Consultation, document.consultation_id)
         if not consultation.comments_open(now):
@@ -83,3 +103,64 @@ def create_comment(
     session.add(comment)
     session.commit()
     return comment
+
+
+def find_document(
+    session: Session, consultation: Consultation, key: str, version: int | None = None
+) -> Document | None:
+    """The current version of a document, or the named earlier version."""
+    stmt = select(Document).where(Document.consultation_id == consultation.id, Document.key == key)
+    if version is None:
+        stmt = stmt.where(Document.is_current.is_(True))
+    else:
+        stmt = stmt.where(Document.version == version)
+    return session.scalars(stmt).first()
+
+
+def comment_counts(session: Session, document_id: int) -> dict[int | None, int]:
+    """Comments per item of one document version (key None: general comments), in one grouped query.
+
+    Hidden comments (spam, abuse) are not counted; everything received and not hidden is.
+    """
+    rows = session.execute(
+        select(Comment.item_id, func.count(Comment.id))
+        .where(Comment.document_id == document_id, Comment.status != CommentStatus.HIDDEN.value)
+        .group_by(Comment.item_id)
+    )
+    return dict(rows.all())
+
+
+def published_comments(session: Session, document_id: int) -> dict[int | None, list[Comment]]:
+    """Published comments of a document version grouped by item, oldest first, in one query."""
+    grouped: dict[int | None, list[Comment]] = {}
+    stmt = (
+        select(Comment)
+        .where(Comment.document_id == document_id, Comment.status == CommentStatus.PUBLISHED.value)
+        .order_by(Comment.created_at, Comment.id)
+    )
+    for comment in session.scalars(stmt):
+        grouped.setdefault(comment.item_id, []).append(comment)
+    return grouped
+
+
+def public_author(comment: Comment) -> str | None:
+    """What the public sees as the author: the name only if they agreed, else the organisation.
+
+    None means "a participant" (the caller shows that in the reader's language).
+    """
+    if comment.show_name and comment.author_name:
+        return comment.author_name
+    return comment.organisation or None
+
+
+def author_from_registration(registration: Registration) -> CommentAuthor:
+    """A registered participant's details, so they comment through their personal link without retyping."""
+    return CommentAuthor(
+        name=registration.full_name,
+        organisation=registration.organisation,
+        sector=registration.sector,
+        region=registration.region,
+        sex=registration.sex,
+        email=registration.email,
+        registration_id=registration.id,
+    )

@@ -1,0 +1,78 @@
+"""The comment form (per item or on the whole document) and the organiser's upload form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Optional
+
+from eventreg.consultation.services import BODY_MAX, WORDING_MAX
+from eventreg.forms import BaseForm, choices, max_length, one_of, required, strip
+from eventreg.vocabulary import COMMENT_KINDS, REGIONS, SECTORS, SEXES
+
+# The author fields carried from one comment to the next in the same sitting.
+AUTHOR_FIELDS = ("name", "organisation", "sector", "region", "sex", "email", "show_name")
+
+
+class CommentForm(BaseForm):
+    kind = RadioField(
+        _l("What kind of comment is it?"),
+        choices=choices(COMMENT_KINDS, blank=False),
+        validators=[InputRequired(message=_l("Please choose one option.")), one_of(COMMENT_KINDS)],
+        validate_choice=False,
+    )
+    body = TextAreaField(_l("Your comment"), validators=[required(), max_length(BODY_MAX)])
+    proposed_wording = TextAreaField(
+        _l("Proposed wording (for amendments)"), validators=[Optional(), max_length(WORDING_MAX)]
+    )
+    name = StringField(_l("Your name"), validators=[required(), max_length(200)], filters=[strip])
+    organisation = StringField(
+        _l("Organisation (optional)"), validators=[Optional(), max_length(300)], filters=[strip]
+    )
+    sector = SelectField(_l("Sector"), validators=[required(), one_of(SECTORS)], validate_choice=False)
+    region = SelectField(_l("Region"), validators=[required(), one_of(REGIONS)], validate_choice=False)
+    sex = RadioField(
+        _l("Sex"),
+        choices=choices(SEXES, blank=False),
+        validators=[InputRequired(message=_l("Please choose one option.")), one_of(SEXES)],
+        validate_choice=False,
+    )
+    email = EmailField(
+        _l("E-mail (optional)"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            max_length(254),
+            Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
+        ],
+    )
+    show_name = BooleanField(_l("Show my name publicly next to my comment"))
+    consent = BooleanField(
+        _l("I agree to the processing of my personal data as described in the privacy notice."),
+        validators=[InputRequired(message=_l("Please give your consent so that we can take your comment."))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sector.choices = choices(SECTORS)
+        self.region.choices = choices(REGIONS)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # An amendment is a proposal of new text: without the text the drafters cannot act on it.
+        if self.kind.data == "amendment" and not (self.proposed_wording.data or "").strip():
+            self.proposed_wording.errors = [
+                *self.proposed_wording.errors,
+                _l("Please write the wording you propose."),
+            ]
+            valid = False
+        return valid
+
+    def author_values(self) -> dict:
+        return {name: getattr(self, name).data for name in AUTHOR_FIELDS}
+
+
+class UploadForm(BaseForm):
+    consultation = SelectField(_l("Consultation"), validators=[required()], validate_choice=False)
+    files = MultipleFileField(_l("Document files (one side-by-side file, or one file per language)"))

@@ -1,0 +1,374 @@
+"""Public pages of the consultation: the documents, clause by clause, and the comment forms.
+
+Author details for "comment on another item" live in the Flask session (a signed cookie that ends when the
+browser closes): nothing is stored on the server before the person sends a comment, the details never appear
+in a URL, and "Forget my details" clears them on a shared computer.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from eventreg.accounts.auth import roles_required
+from eventreg.consultation import services
+from eventreg.consultation.forms import AUTHOR_FIELDS, CommentForm, UploadForm
+from eventreg.consultation.importer import import_files
+from eventreg.extensions import csrf, db, limiter
+from eventreg.forms import ConfirmForm
+from eventreg.i18n import languages
+from eventreg.models import Comment, Consultation, Document, DocumentItem, EventSession, Registration, utcnow
+from eventreg.registration.services import find_by_token
+
+bp = Blueprint("consultation", __name__, url_prefix="/<lang:lang_code>")
+
+AUTHOR_KEY = "comment_author"
+LAST_COMMENT_KEY = "last_comment_id"
+
+
+def _consultation_or_404(slug: str) -> Consultation:
+    consultation = db.session.scalars(select(Consultation).where(Consultation.slug == slug)).first()
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _document_or_404(consultation: Consultation, key: str, version: int | None = None) -> Document:
+    document = services.find_document(db.session, consultation, key, version)
+    if document is None:
+        abort(404)
+    return document
+
+
+def _closed_message(consultation: Consultation) -> str | None:
+    now = utcnow()
+    if consultation.comments_open(now):
+        return None
+    if consultation.comments_open_at and now < consultation.comments_open_at:
+        return _(
+            "Comments are not open yet. They open on %(when)s (Bishkek time).",
+            when=_when(consultation.comments_open_at),
+        )
+    if consultation.comments_close_at and now >= consultation.comments_close_at:
+        return _(
+            "Comments closed on %(when)s (Bishkek time). Thank you to everyone who took part.",
+            when=_when(consultation.comments_close_at),
+        )
+    return _("Comments are not open for this consultation.")
+
+
+def _when(value) -> str:
+    from eventreg.i18n import local_datetime
+
+    return local_datetime(value)
+
+
+@bp.get("/consultation")
+def index():
+    consultations = list(
+        db.session.scalars(select(Consultation).order_by(Consultation.created_at.desc(), Consultation.id))
+    )
+    documents: dict[int, list[Document]] = {}
+    earlier: dict[tuple[int, str], list[int]] = {}
+    if consultations:
+        rows = db.session.scalars(
+            select(Document)
+            .where(Document.consultation_id.in_([c.id for c in consultations]))
+            .order_by(Document.id)
+        )
+        for document in rows:
+            if document.is_current:
+                documents.setdefault(document.consultation_id, []).append(document)
+            else:
+                earlier.setdefault((document.consultation_id, document.key), []).append(document.version)
+    now = utcnow()
+    return render_template(
+        "consultation/index.html",
+        consultations=consultations,
+        documents=documents,
+        earlier=earlier,
+        open_now={c.id: c.comments_open(now) for c in consultations},
+        closed_messages={c.id: _closed_message(c) for c in consultations},
+    )
+
+
+def _version_arg() -> int | None:
+    raw = request.args.get("version", "")
+    return int(raw) if raw.isdigit() and len(raw) < 6 else None
+
+
+@bp.get("/consultation/<slug>/<key>")
+def document(slug: str, key: str):
+    consultation = _consultation_or_404(slug)
+    doc = _document_or_404(consultation, key, _version_arg())
+    # Three queries whatever the size of the draft: the items, the counts, the published comments.
+    items = list(
+        db.session.scalars(
+            select(DocumentItem).where(DocumentItem.document_id == doc.id).order_by(DocumentItem.position)
+        )
+    )
+    compare = request.args.get("compare", "")
+    if compare not in languages() or compare == g.lang:
+        compare = ""
+    closed = _closed_message(consultation)
+    return render_template(
+        "consultation/document.html",
+        consultation=consultation,
+        document=doc,
+        items=items,
+        counts=services.comment_counts(db.session, doc.id),
+        published=services.published_comments(db.session, doc.id),
+        compare=compare,
+        closed_message=closed,
+        can_comment=closed is None and doc.is_current,
+        public_author=services.public_author,
+        author=session.get(AUTHOR_KEY),
+    )
+
+
+def _item_or_404(doc: Document, number: str | None) -> DocumentItem | None:
+    if number is None:
+        return None
+    item = db.session.scalars(
+        select(DocumentItem).where(DocumentItem.document_id == doc.id, DocumentItem.number == number)
+    ).first()
+    if item is None:
+        abort(404)
+    return item
+
+
+def _prefilled_form() -> CommentForm:
+    values = dict(session.get(AUTHOR_KEY) or {})
+    values.pop("registration_id", None)
+    values = {k: v for k, v in values.items() if k in AUTHOR_FIELDS}
+    # Someone who already consented in this sitting need not tick the box again; they can still untick it.
+    return CommentForm(formdata=None, consent=bool(values), **values)
+
+
+def _render_comment_form(consultation, doc, item, form, status=200, refused=None):
+    return (
+        render_template(
+            "consultation/comment.html",
+            consultation=consultation,
+            document=doc,
+            item=item,
+            form=form,
+            closed_message=_closed_message(consultation),
+            refused=refused,
+            author=session.get(AUTHOR_KEY),
+            forget_form=ConfirmForm(),
+        ),
+        status,
+    )
+
+
+def _registration_id_for(consultation: Consultation) -> int | None:
+    """The registration behind the remembered author, if it belongs to this consultation."""
+    remembered = session.get(AUTHOR_KEY) or {}
+    registration_id = remembered.get("registration_id")
+    if not registration_id:
+        return None
+    consultation_id = db.session.scalar(
+        select(EventSession.consultation_id)
+        .join(Registration, Registration.session_id == EventSession.id)
+        .where(Registration.id == registration_id)
+    )
+    return registration_id if consultation_id == consultation.id else None
+
+
+@bp.route("/consultation/<slug>/<key>/comment", methods=["GET", "POST"], endpoint="comment_document")
+@bp.route("/consultation/<slug>/<key>/items/<number>/comment", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token, so an expired page comes back with the comment typed
+@limiter.limit("30 per minute", methods=["POST"])
+def comment(slug: str, key: str, number: str | None = None):
+    consultation = _consultation_or_404(slug)
+    doc = _document_or_404(consultation, key)  # comments go on the current version only
+    item = _item_or_404(doc, number)
+    if request.method == "GET":
+        return _render_comment_form(consultation, doc, item, _prefilled_form())
+    form = CommentForm()
+    if not form.validate():
+        return _render_comment_form(consultation, doc, item, form, status=400)
+    author = services.CommentAuthor(
+        name=form.name.data,
+        organisation=form.organisation.data,
+        sector=form.sector.data,
+        region=form.region.data,
+        sex=form.sex.data,
+        email=form.email.data,
+        show_name=form.show_name.data,
+        consented=True,
+        registration_id=_registration_id_for(consultation),
+    )
+    try:
+        stored = services.create_comment(
+            db.session,
+            doc,
+            item,
+            kind=form.kind.data,
+            body=form.body.data,
+            proposed_wording=form.proposed_wording.data,
+            language=g.lang,
+            author=author,
+        )
+    except services.CommentsClosed:
+        return _render_comment_form(
+            consultation, doc, item, form, status=409, refused=_closed_message(consultation)
+        )
+    remembered = form.author_values()
+    remembered["registration_id"] = author.registration_id
+    session[AUTHOR_KEY] = remembered
+    session[LAST_COMMENT_KEY] = stored.id
+    return redirect(url_for("consultation.received", slug=slug, key=key), code=303)
+
+
+@bp.get("/consultation/<slug>/<key>/received")
+def received(slug: str, key: str):
+    consultation = _consultation_or_404(slug)
+    doc = _document_or_404(consultation, key)
+    last = session.get(LAST_COMMENT_KEY)
+    comment = db.session.get(Comment, last) if isinstance(last, int) else None
+    if comment is None or comment.document.consultation_id != consultation.id:
+        return redirect(url_for("consultation.document", slug=slug, key=key), code=303)
+    return render_template(
+        "consultation/received.html",
+        consultation=consultation,
+        document=doc,
+        comment=comment,
+        author=session.get(AUTHOR_KEY),
+        forget_form=ConfirmForm(),
+    )
+
+
+@bp.post("/consultation/forget-me")
+def forget_me():
+    form = ConfirmForm()
+    if form.validate():
+        session.pop(AUTHOR_KEY, None)
+        session.pop(LAST_COMMENT_KEY, None)
+        flash(_("Your details are forgotten on this device."), "success")
+    target = request.form.get("next", "")
+    # Only our own pages: an open redirect would let others borrow our address.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("consultation.index")
+    return redirect(target, code=303)
+
+
+@bp.get("/r/<token>/comment")
+def comment_as_registrant(token: str):
+    """The personal link's way in: remember the registration's details for the comment forms."""
+    registration = find_by_token(db.session, token)
+    if registration is None:
+        abort(404)
+    author = services.author_from_registration(registration)
+    session[AUTHOR_KEY] = {
+        "name": author.name,
+        "organisation": author.organisation,
+        "sector": author.sector,
+        "region": author.region,
+        "sex": author.sex,
+        "email": author.email,
+        "show_name": False,
+        "registration_id": registration.id,
+    }
+    flash(
+        _("Your details from your registration are filled in for your comments, %(name)s.", name=author.name),
+        "info",
+    )
+    consultation = registration.session.consultation
+    current = db.session.scalars(
+        select(Document)
+        .where(Document.consultation_id == consultation.id, Document.is_current.is_(True))
+        .order_by(Document.id)
+    ).all()
+    if len(current) == 1:
+        return redirect(
+            url_for("consultation.document", slug=consultation.slug, key=current[0].key), code=303
+        )
+    return redirect(url_for("consultation.index"), code=303)
+
+
+# Organiser workspace: loading a draft from files in the import format (docs/import-format.md).
+
+
+def _upload_form() -> UploadForm:
+    form = UploadForm()
+    consultations = db.session.scalars(select(Consultation).order_by(Consultation.id)).all()
+    form.consultation.choices = [(c.slug, str(_localized(c.title))) for c in consultations]
+    return form
+
+
+def _localized(texts):
+    from eventreg.i18n import localized
+
+    return localized(texts)
+
+
+@bp.route("/organiser/documents/upload", methods=["GET", "POST"])
+@roles_required("organiser")
+def upload():
+    from flask_login import current_user
+
+    form = _upload_form()
+    problems = []
+    status = 200
+    if request.method == "POST":
+        files = [f for f in request.files.getlist(form.files.name) if f and f.filename]
+        slugs = [value for value, _label in form.consultation.choices]
+        if form.validate() and form.consultation.data in slugs:
+            if not files:
+                form.files.errors = [_("Please choose at least one file.")]
+                status = 400
+            else:
+                consultation = _consultation_or_404(form.consultation.data)
+                document, problems = import_files(
+                    db.session,
+                    consultation,
+                    [(f.filename, f.read()) for f in files],
+                    list(languages()),
+                    user=current_user.user,
+                    source="upload",
+                )
+                if document is not None:
+                    flash(
+                        _(
+                            "Imported “%(title)s”, version %(version)d.",
+                            title=_localized(document.title),
+                            version=document.version,
+                        ),
+                        "success",
+                    )
+                    return redirect(
+                        url_for("consultation.document", slug=consultation.slug, key=document.key), code=303
+                    )
+                status = 400
+        else:
+            if form.consultation.data not in slugs:
+                form.consultation.errors = [_("Please choose one of the options offered.")]
+            status = 400
+    documents = db.session.scalars(
+        select(Document).order_by(Document.consultation_id, Document.key, Document.version)
+    ).all()
+    return (
+        render_template(
+            "consultation/upload.html",
+            form=form,
+            problems=problems,
+            documents=documents,
+            consultations={c.id: c for c in db.session.scalars(select(Consultation))},
+            max_size=current_app.config.get("MAX_CONTENT_LENGTH"),
+        ),
+        status,
+    )
