@@ -275,5 +275,11 @@ def load_demo_data(session: Session, *, today: datetime | None = None) -> bool:
     consultation.comments_close_at = _at(today + timedelta(days=75), 23, 59)
     session.add(consultation)
     session.add_all(_sessions(consultation, today))
+    from eventreg.consultation.demo_documents import load_demo_documents
+
+    load_demo_documents(session, consultation)
     session.commit()
+    from eventreg.accounts.services import create_demo_accounts  # logins for trying the workspace
+
+    create_demo_accounts(session)
     return True

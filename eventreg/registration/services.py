@@ -317,3 +317,190 @@ def request_link_again(session: Session, event_session_id: int, email: str) -> b
     with write_transaction(session):
         notify.registration_link(session, registration)
     return True
+
+
+# --- organiser actions on registrations (the organiser workspace calls these) -----------------------
+
+
+class NoPlaceLeft(RegistrationError):
+    """Confirming would go over capacity and the organiser did not say that is intended."""
+
+
+class StatusChangeNotAllowed(RegistrationError):
+    def __init__(self, old: str, new: str):
+        super().__init__(f"{old} -> {new}")
+        self.old = old
+        self.new = new
+
+
+class NotConfirmed(RegistrationError):
+    """Only a confirmed registration can be checked in; a waitlisted one is confirmed first."""
+
+
+def set_status_by_organiser(
+    session: Session,
+    registration_id: int,
+    new_status: str,
+    *,
+    by,
+    over_capacity: bool = False,
+    now: datetime | None = None,
+) -> tuple[Registration, list[Registration]]:
+    """Change a status by hand, keeping the waiting-list rules.
+
+    - cancelling frees a place, which goes to the waiting list as usual;
+    - confirming (from the waiting list or a cancelled registration) needs a free place, unless the
+      organiser explicitly confirms over capacity;
+    - putting a cancelled registration back in the queue joins it at the end of the waiting list only
+      when there is no place (otherwise it must be confirmed);
+    - a confirmed person is not moved to the waiting list: that would free a place they themselves might
+      be promoted into. Cancel instead.
+    Returns the registration and anyone promoted.
+    """
+    from eventreg import audit  # local: this organiser section was appended without touching the imports
+
+    now = now or utcnow()
+    event_session_id = session.scalar(
+        select(Registration.session_id).where(Registration.id == registration_id)
+    )
+    promoted: list[Registration] = []
+    try:
+        with write_transaction(session):
+            event_session = _lock_event_session(session, event_session_id)
+            registration = session.get(Registration, registration_id, populate_existing=True)
+            old = registration.status
+            if new_status == old:
+                return registration, []
+            if new_status == RegistrationStatus.CANCELLED:
+                registration.status = RegistrationStatus.CANCELLED.value
+                registration.cancelled_at = now
+                session.flush()
+                notify.registration_cancelled(session, registration)
+                promoted = promote_from_waitlist(session, event_session, now)
+            elif new_status == RegistrationStatus.CONFIRMED:
+                full = confirmed_count(session, event_session.id) >= event_session.capacity
+                if full and not over_capacity:
+                    raise NoPlaceLeft()
+                registration.status = RegistrationStatus.CONFIRMED.value
+                registration.cancelled_at = None
+                session.flush()
+                if old == RegistrationStatus.WAITLISTED:
+                    registration.promoted_at = now
+                    notify.registration_promoted(session, registration)
+                else:
+                    notify.registration_confirmed(session, registration)
+            elif new_status == RegistrationStatus.WAITLISTED and old == RegistrationStatus.CANCELLED:
+                if confirmed_count(session, event_session.id) < event_session.capacity:
+                    raise StatusChangeNotAllowed(old, new_status)
+                registration.status = RegistrationStatus.WAITLISTED.value
+                registration.cancelled_at = None
+                # The end of the queue: the waiting list is ordered by when people joined it.
+                registration.created_at = now
+                session.flush()
+                notify.registration_waitlisted(session, registration)
+            else:
+                raise StatusChangeNotAllowed(old, new_status)
+            registration.updated_at = now
+            audit.record(
+                session,
+                by,
+                "registration.status",
+                registration,
+                old=old,
+                new=new_status,
+                over_capacity=bool(over_capacity and new_status == RegistrationStatus.CONFIRMED),
+                promoted=[r.id for r in promoted],
+            )
+    except IntegrityError:
+        # Reinstating a cancelled registration when the same person has registered again since.
+        existing = _find_live(session, event_session_id, registration.email_normalized)
+        if existing is None:
+            raise
+        raise AlreadyRegistered(existing) from None
+    return registration, promoted
+
+
+def check_in(
+    session: Session, registration_id: int, *, by, undo: bool = False, now: datetime | None = None
+) -> Registration:
+    """Mark a confirmed participant as present at the door (or take the mark back after a mistake)."""
+    from eventreg import audit
+
+    now = now or utcnow()
+    with write_transaction(session):
+        registration = session.get(Registration, registration_id, populate_existing=True)
+        if registration.status != RegistrationStatus.CONFIRMED:
+            raise NotConfirmed()
+        if undo:
+            registration.checked_in_at = None
+        elif registration.checked_in_at is None:  # a double tap keeps the first time
+            registration.checked_in_at = now
+        registration.updated_at = now
+        audit.record(
+            session, by, "registration.check_in_undo" if undo else "registration.check_in", registration
+        )
+    return registration
+
+
+def register_walk_in(
+    session: Session,
+    event_session_id: int,
+    details: ParticipantDetails,
+    *,
+    by,
+    now: datetime | None = None,
+) -> Registration:
+    """Register someone who turned up at the door: confirmed and checked in at once.
+
+    Not `register_participant`: walk-ins arrive after the registration deadline by nature, and they are
+    in the room, so they take a seat even when the list is full (the people waiting are not there).
+    The e-mail is optional; without one the person gets no mail, and a key unique to this registration
+    stands in for the address so that two people without e-mail are never taken for the same person.
+    """
+    from eventreg import audit
+
+    now = now or utcnow()
+    email = (details.email or "").strip()
+    token = new_token()
+    email_normalized = normalise_email(email) if email else f"walk-in:{token[:32]}"
+    try:
+        with write_transaction(session):
+            event_session = _lock_event_session(session, event_session_id)
+            if event_session.status != "published":
+                raise RegistrationClosed("cancelled" if event_session.is_cancelled else "not_published")
+            if email:
+                existing = _find_live(session, event_session_id, email_normalized)
+                if existing is not None:
+                    raise AlreadyRegistered(existing)
+            registration = Registration(
+                session_id=event_session_id,
+                token=token,
+                status=RegistrationStatus.CONFIRMED.value,
+                full_name=details.full_name.strip(),
+                email=email,
+                email_normalized=email_normalized,
+                phone=(details.phone or "").strip() or None,
+                organisation=details.organisation.strip(),
+                position=details.position.strip(),
+                sector=details.sector,
+                region=details.region,
+                sex=details.sex,
+                interpretation_language=details.interpretation_language,
+                accessibility_needs=(details.accessibility_needs or "").strip() or None,
+                locale=details.locale,
+                consent_at=now,
+                source="walk_in",
+                created_at=now,
+                checked_in_at=now,
+            )
+            session.add(registration)
+            session.flush()
+            if email:
+                notify.registration_confirmed(session, registration)
+            audit.record(session, by, "registration.walk_in", registration, session_id=event_session_id)
+    except IntegrityError:
+        existing = _find_live(session, event_session_id, email_normalized)
+        if existing is None:
+            raise
+        raise AlreadyRegistered(existing) from None
+    return registration

@@ -1,0 +1,1 @@
+"""The organiser workspace: running sessions, their registrations, check-in and walk-ins."""
