@@ -37,7 +37,7 @@ def required() -> DataRequired:
 
 
 def max_length(n: int) -> Length:
-    return Length(max=n, message=_l("Please keep this under %(max)d characters.", max=n))
+    return Length(max=n, message=_l("Please use at most %(max)d characters.", max=n))
 
 
 def one_of(allowed) -> AnyOf:

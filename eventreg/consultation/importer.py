@@ -175,7 +175,7 @@ class _FileParser:
             self.problem(
                 key_line,
                 _l(
-                    "The key may use only small Latin letters, digits and hyphens (at most %(max)d).",
+                    "The key may use only small Latin letters, digits and hyphens, at most %(max)d characters.",
                     max=MAX_KEY,
                 ),
             )
