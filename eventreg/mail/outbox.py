@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from email.utils import make_msgid
+from urllib.parse import urlparse
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eventreg.models import OutboxMessage
+
+
+def new_message_id() -> str:
+    """A random Message-ID on our own domain; short, so the header is never folded."""
+    host = "eventreg"
+    if has_app_context():
+        host = urlparse(current_app.config.get("BASE_URL") or "").hostname or host
+    return f"<{secrets.token_hex(12)}@{host}>"
 
 
 def enqueue(
@@ -40,7 +49,7 @@ def enqueue(
         attachments=attachments or [],
         locale=locale,
         dedupe_key=dedupe_key,
-        message_id=make_msgid(idstring=secrets.token_hex(8), domain="eventreg"),
+        message_id=new_message_id(),
     )
     session.add(message)
     session.flush()

@@ -1,0 +1,101 @@
+"""`flask --app app mail send | work | remind`: the outbox worker and the reminder job."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from eventreg.extensions import db
+from eventreg.mail import sender, services
+
+log = logging.getLogger(__name__)
+
+mail_cli = AppGroup("mail", help="Send queued e-mail and reminders.")
+
+
+@mail_cli.command("send")
+def send() -> None:
+    """Send every message that is due now, once."""
+    report = sender.send_due(db.session)
+    click.echo(f"Sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}.")
+
+
+@mail_cli.command("remind")
+def remind() -> None:
+    """Queue the day-before reminders (safe to run twice: nobody is reminded twice)."""
+    queued = services.queue_reminders(db.session)
+    click.echo(f"Queued {queued} reminder(s).")
+
+
+@mail_cli.command("work")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds to wait when the outbox is empty.")
+@click.option(
+    "--remind-every",
+    default=900.0,
+    show_default=True,
+    help="Seconds between reminder runs (0 turns reminders off in the worker).",
+)
+@click.option("--max-loops", type=int, default=None, help="Stop after this many passes (for tests).")
+def work(interval: float, remind_every: float, max_loops: int | None) -> None:
+    """Keep sending until SIGTERM or Ctrl+C; the message being sent is finished first."""
+    stop = threading.Event()
+    restore = _stop_on_signals(stop)
+    try:
+        run_worker(current_app._get_current_object(), stop, interval, remind_every, max_loops)
+    finally:
+        restore()
+
+
+def run_worker(
+    app: Flask, stop: threading.Event, interval: float, remind_every: float, max_loops: int | None
+) -> int:
+    """The worker loop; returns how many passes it made. Each pass gets a fresh database session."""
+    loops = 0
+    last_reminders = float("-inf")
+    log.info("mail worker started")
+    while not stop.is_set() and (max_loops is None or loops < max_loops):
+        loops += 1
+        attempted = 0
+        try:
+            with app.app_context():
+                if remind_every > 0 and time.monotonic() - last_reminders >= remind_every:
+                    services.queue_reminders(db.session)
+                    last_reminders = time.monotonic()
+                attempted = sender.send_due(db.session).attempted
+        except Exception:
+            # A database hiccup must not end the worker; it tries again after the pause.
+            log.exception("mail worker pass failed")
+        if max_loops is not None and loops >= max_loops:
+            break
+        if not attempted:
+            stop.wait(interval)
+    log.info("mail worker stopped after %s pass(es)", loops)
+    return loops
+
+
+def _stop_on_signals(stop: threading.Event):
+    """Turn SIGTERM/SIGINT into a clean stop; returns a function that puts the old handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals only reach the main thread
+
+    def handler(signum, _frame):
+        log.info("mail worker got signal %s, stopping after the current batch", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(mail_cli)

@@ -1,0 +1,60 @@
+"""Calendar files (.ics) attached to confirmations, so a participant's phone knows when and where."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import icalendar
+from flask import current_app
+
+from eventreg.i18n import localized
+from eventreg.models import EventSession, Registration, utcnow
+
+PRODID = "-//Alliance of Women's Legislative Initiatives//eventreg//EN"
+
+
+def registration_uid(registration: Registration) -> str:
+    """The same UID in every file for a registration, so calendars update the event instead of adding one."""
+    host = urlparse(current_app.config["BASE_URL"]).hostname or "eventreg"
+    return f"registration-{registration.id}@{host}"
+
+
+def _sequence(event_session: EventSession) -> int:
+    # Calendars apply an update only when SEQUENCE grows; minutes since the epoch of the last change do.
+    changed = event_session.updated_at or event_session.created_at or utcnow()
+    return int(changed.timestamp() // 60)
+
+
+def registration_calendar(
+    registration: Registration, *, link: str, description: str, cancelled: bool = False
+) -> bytes:
+    """An iCalendar file for the session of `registration`, in Bishkek time and the person's language."""
+    event_session = registration.session
+    lang = registration.locale
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+
+    event = icalendar.Event()
+    event.add("uid", registration_uid(registration))
+    event.add("dtstamp", utcnow())
+    event.add("sequence", _sequence(event_session))
+    event.add("dtstart", event_session.starts_at.astimezone(zone))
+    event.add("dtend", event_session.ends_at.astimezone(zone))
+    event.add("summary", localized(event_session.title, lang).text)
+    location = localized(event_session.venue, lang).text or (event_session.online_url or "")
+    if location:
+        event.add("location", location)
+    event.add("url", link)
+    event.add("description", description)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    # A short VTIMEZONE (from the year before the session) instead of Bishkek's whole history since 1970.
+    first = date(event_session.starts_at.year - 1, 1, 1)
+    calendar.add_missing_timezones(first_date=first, last_date=date(event_session.ends_at.year + 2, 1, 1))
+    return calendar.to_ical()
