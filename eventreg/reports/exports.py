@@ -1,0 +1,321 @@
+"""Writing report tables to files: CSV, XLSX and the ministry's DOCX table of comments.
+
+Every download goes through `neutralise` (so no cell is ever read as a formula) and through one writer
+per format (`csv_stream`, `xlsx_file`), whatever report it carries. CSV is a generator the response
+streams; XLSX uses openpyxl's write-only mode, which spools rows to disk instead of keeping them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import IO
+
+from docx import Document as new_docx
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from flask import Response, current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import Session
+
+from eventreg.i18n import DATE_PATTERNS, localized, to_local
+from eventreg.models import Consultation, Document
+from eventreg.reports import queries
+from eventreg.reports.queries import Filters, Table
+
+BOM = "\ufeff"
+# What a spreadsheet may read as the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_FLUSH_ROWS = 200
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet could run as a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+# --- CSV ----------------------------------------------------------------------------------------------
+
+
+def csv_stream(table: Table, closing: Session | None = None) -> Iterator[bytes]:
+    """UTF-8 with a byte-order mark (so Excel shows ң ө ү), written a few hundred rows at a time.
+
+    `closing` is the database session the rows stream from; it is closed when the stream ends, also
+    when the client goes away half-way (the server then closes this generator).
+    """
+    # Headers are translated now: the rows are written after the request (and its language) is gone.
+    headers = table.headers
+    return _csv_chunks(headers, table.rows, table.total, closing)
+
+
+def _csv_chunks(headers: list[str], rows: Iterable[tuple], total, closing: Session | None) -> Iterator[bytes]:
+    try:
+        yield from _csv_lines(headers, rows, total)
+    finally:
+        if closing is not None:
+            closing.close()
+
+
+def _csv_lines(headers: list[str], rows: Iterable[tuple], total) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(BOM)
+    writer.writerow([neutralise(h) for h in headers])
+    pending = 0
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+        pending += 1
+        if pending >= CSV_FLUSH_ROWS:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if total:
+        writer.writerow([neutralise(v) for v in total])
+    yield buffer.getvalue().encode("utf-8")
+
+
+# --- XLSX ---------------------------------------------------------------------------------------------
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    base = _SHEET_FORBIDDEN.sub(" ", title).strip()[:28] or "Sheet"
+    candidate, n = base, 2
+    while candidate.lower() in used:
+        candidate = f"{base[:26]} {n}"
+        n += 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def _xlsx_value(value):
+    value = neutralise(value)
+    if isinstance(value, str):
+        # Control characters make an invalid file; they carry no meaning in a comment.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def xlsx_file(tables: Iterable[Table]) -> IO[bytes]:
+    """A workbook with a sheet per table: bold frozen header row, set column widths, numbers as numbers."""
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for table in tables:
+        sheet = workbook.create_sheet(title=_sheet_title(str(table.title), used))
+        for index, column in enumerate(table.columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = column.width
+        sheet.freeze_panes = "A2"
+        header = []
+        for text in table.headers:
+            cell = WriteOnlyCell(sheet, value=_xlsx_value(text))
+            cell.font = bold
+            cell.alignment = wrap
+            header.append(cell)
+        sheet.append(header)
+        for row in table.rows:
+            sheet.append([_xlsx_value(v) for v in row])
+        if table.total:
+            total = []
+            for value in table.total:
+                cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
+                cell.font = bold
+                total.append(cell)
+            sheet.append(total)
+    # Spooled: small workbooks stay in memory, large ones go to a temporary file.
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+# --- responses ------------------------------------------------------------------------------------------
+
+
+def _no_store(response: Response, filename: str) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def streaming_session() -> Session:
+    """A database session of its own for a streamed download.
+
+    The response body is written after the request has ended (and its session is closed), so the
+    stream cannot borrow the request's session; `csv_stream` closes this one when it is done.
+    """
+    return current_app.extensions["eventreg.db"]["sessionmaker"]()
+
+
+def csv_response(table: Table, filename: str, closing: Session | None = None) -> Response:
+    response = Response(csv_stream(table, closing), mimetype="text/csv")
+    response.charset = "utf-8"
+    return _no_store(response, filename)
+
+
+def file_response(file: IO[bytes], filename: str, mimetype: str) -> Response:
+    response = Response(_chunks(file), mimetype=mimetype, direct_passthrough=True)
+    return _no_store(response, filename)
+
+
+def _chunks(file: IO[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()
+
+
+def stamped(name: str, extension: str) -> str:
+    return f"{name}-{datetime.now():%Y-%m-%d}.{extension}"
+
+
+# --- DOCX: the table of comments and proposals ----------------------------------------------------------
+
+
+def _long_date(value: datetime, lang: str) -> str:
+    # The same readable patterns as the site, without the weekday (a title page names a period).
+    pattern = DATE_PATTERNS.get(lang, "long").removeprefix("EEEE, ")
+    return format_date(to_local(value) if isinstance(value, datetime) else value, pattern)
+
+
+def _period(consultation: Consultation, f: Filters, lang: str) -> str:
+    start = f.date_from or consultation.comments_open_at
+    end = f.date_to or consultation.comments_close_at
+    if start and end:
+        return f"{_long_date(start, lang)} – {_long_date(end, lang)}"
+    return ""
+
+
+def _repeat_header(row) -> None:
+    # Word and LibreOffice repeat a row marked tblHeader at the top of every page.
+    properties = row._tr.get_or_add_trPr()
+    marker = OxmlElement("w:tblHeader")
+    marker.set(qn("w:val"), "true")
+    properties.append(marker)
+
+
+def _author(record: queries.CommentRow) -> str:
+    parts = [
+        record.author_name if record.show_name else "",
+        record.organisation,
+        record.sector,
+        record.region,
+    ]
+    return ", ".join(part for part in parts if part)
+
+
+def comments_docx(session: Session, f: Filters, document: Document, lang: str) -> IO[bytes]:
+    """The ministry's table (справка): a title page, then one row per comment, grouped by item in order."""
+    consultation = session.get(Consultation, document.consultation_id)
+    numbers = queries.totals(session, f)
+    decisions = queries.comment_breakdown(session, f, "decision")
+
+    doc = new_docx()
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.core_properties.title = str(localized(document.title, lang))
+    doc.core_properties.language = lang
+
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run(_("Table of comments and proposals"))
+    run.bold = True
+    run.font.size = Pt(18)
+    doc.add_paragraph(_("on the results of the public discussion")).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    facts = [
+        (_("Consultation"), str(localized(consultation.title, lang))),
+        (
+            _("Document"),
+            _(
+                "%(title)s, version %(version)s",
+                title=localized(document.title, lang),
+                version=document.version,
+            ),
+        ),
+        (_("Period"), _period(consultation, f, lang)),
+        (_("Comments and proposals"), str(numbers["comments"])),
+        (_("Items commented on"), str(numbers["items"])),
+        (_("Decided"), str(numbers["decided"])),
+        (_("Waiting for a decision"), str(numbers["waiting"])),
+    ]
+    facts += [(str(row[0]), str(row[1])) for row in decisions.rows]
+    for name, value in facts:
+        paragraph = doc.add_paragraph()
+        paragraph.add_run(f"{name}: ").bold = True
+        paragraph.add_run(value)
+
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
+
+    headers = [
+        _("No."),
+        _("Section / clause"),
+        _("Current draft text"),
+        _("Comment or proposal"),
+        _("Proposed wording"),
+        _("Author (organisation, sector, region)"),
+        _("Decision"),
+        _("Justification"),
+    ]
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    header_row = table.rows[0]
+    _repeat_header(header_row)
+    for cell, text in zip(header_row.cells, headers, strict=True):
+        cell.text = ""
+        cell.paragraphs[0].add_run(text).bold = True
+
+    current_item: object = object()
+    for n, record in enumerate(queries.comment_records(session, f, lang), start=1):
+        new_item = record.item_id != current_item
+        current_item = record.item_id
+        if record.item_id is None:
+            clause = _("The document as a whole")
+        else:
+            clause = f"{record.item_number} {record.item_heading}".strip()
+        decision = record.decision
+        if record.decision_part:
+            decision = f"{decision}: {record.decision_part}" if decision else record.decision_part
+        comment = f"{record.kind}: {record.body}" if record.kind else record.body
+        # The draft text is printed once, on the first row of its item's group.
+        values = [
+            str(n),
+            clause,
+            record.item_text if new_item else "",
+            comment,
+            record.proposed_wording,
+            _author(record),
+            decision or _("Waiting for a decision"),
+            record.justification,
+        ]
+        cells = table.add_row().cells
+        for cell, value in zip(cells, values, strict=True):
+            cell.text = ILLEGAL_CHARACTERS_RE.sub("", value)
+
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
+    doc.save(out)
+    out.seek(0)
+    return out
