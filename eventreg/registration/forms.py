@@ -28,7 +28,9 @@ class ParticipantForm(BaseForm):
             max_length(40),
             Regexp(
                 r"^\+?[0-9 ()\-]{5,40}$",
-                message=_l("Please enter a phone number in digits (spaces, +, - and brackets are fine), like +996 555 123 456."),
+                message=_l(
+                    "Please enter a phone number in digits (spaces, +, - and brackets are fine), like +996 555 123 456."
+                ),
             ),
         ],
     )
