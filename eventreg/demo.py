@@ -264,6 +264,109 @@ def _sessions(consultation: Consultation, today: datetime) -> list[EventSession]
     return sessions
 
 
+FIRST_NAMES = {
+    "female": [
+        "Айгүл",
+        "Нургүл",
+        "Жыпар",
+        "Бермет",
+        "Чолпон",
+        "Гүлнара",
+        "Асель",
+        "Мээрим",
+        "Елена",
+        "Динара",
+        "Айнура",
+        "Салтанат",
+        "Ольга",
+        "Назгүл",
+        "Төлгөнай",
+        "Жаңыл",
+    ],
+    "male": ["Азамат", "Бакыт", "Нурлан", "Эркин", "Тимур", "Улан", "Сергей", "Жоомарт", "Өмүр", "Мирлан"],
+}
+LAST_NAMES = {
+    "female": [
+        "Токтогулова",
+        "Асанова",
+        "Жумабаева",
+        "Өмүрбекова",
+        "Сыдыкова",
+        "Иванова",
+        "Карыбекова",
+        "Үсөнова",
+        "Абдыраимова",
+        "Мамытова",
+    ],
+    "male": ["Токтогулов", "Асанов", "Жумабаев", "Өмүрбеков", "Сыдыков", "Петров", "Карыбеков", "Үсөнов"],
+}
+ORGANISATIONS = {
+    "state": ("Министерство труда, социального обеспечения и миграции", "Специалист"),
+    "local_government": ("Айыл окмоту", "Специалист по социальным вопросам"),
+    "civil_society": ("ОО «Аялдар үчүн укук»", "Координатор"),
+    "business": ("Ассоциация деловых женщин", "Член правления"),
+    "trade_union": ("Федерация профсоюзов Кыргызстана", "Председатель комитета"),
+    "international": ("Партнёр по развитию", "Программный специалист"),
+    "media": ("Региональная газета", "Журналист"),
+    "academia": ("Государственный университет", "Доцент"),
+    "citizen": ("—", "Гражданка"),
+}
+
+
+def _demo_registrations(session: Session, sessions: list[EventSession], now: datetime) -> None:
+    """Registrations with a realistic spread of sex, sector and region, so the dashboards have data.
+
+    Written as rows (no e-mails are queued for demo people). One regional session is full, with a
+    waiting list, and a few people have cancelled.
+    """
+    import random
+
+    from eventreg.models import Registration
+    from eventreg.registration.services import new_token
+
+    rng = random.Random(2021)  # the same demo every time
+    sectors = list(ORGANISATIONS)
+    n = 0
+    for event in sessions:
+        if event.kind == "online":
+            count = 25
+        elif event.slug == "regional-talas":
+            count = event.capacity + 3  # full, three waiting
+        else:
+            count = min(event.capacity, rng.randint(8, 18))
+        for index in range(count):
+            n += 1
+            sex = "female" if rng.random() < 0.72 else ("male" if rng.random() < 0.95 else "undisclosed")
+            name_pool = "male" if sex == "male" else "female"
+            sector = rng.choice(sectors)
+            organisation, position = ORGANISATIONS[sector]
+            status = "confirmed" if index < event.capacity else "waitlisted"
+            if status == "confirmed" and count <= event.capacity and rng.random() < 0.06:
+                # (a cancellation in a full session would have promoted someone; keep the demo consistent)
+                status = "cancelled"
+            created = now - timedelta(days=rng.randint(0, 6), minutes=index)
+            session.add(
+                Registration(
+                    session_id=event.id,
+                    token=new_token(),
+                    status=status,
+                    full_name=f"{rng.choice(FIRST_NAMES[name_pool])} {rng.choice(LAST_NAMES[name_pool])}",
+                    email=f"participant{n}@example.kg",
+                    email_normalized=f"participant{n}@example.kg",
+                    organisation=organisation,
+                    position=position,
+                    sector=sector,
+                    region=event.region or rng.choice(["KG-GB", "KG-C", "KG-O", "KG-J"]),
+                    sex=sex,
+                    interpretation_language=rng.choice(["ru", "ky", "ky"]),
+                    locale=rng.choice(["ru", "ky"]),
+                    consent_at=created,
+                    created_at=created,
+                    cancelled_at=created + timedelta(hours=2) if status == "cancelled" else None,
+                )
+            )
+
+
 def load_demo_data(session: Session, *, today: datetime | None = None) -> bool:
     """Create the demo consultation and its sessions. Returns False when it is already there."""
     existing = session.scalar(select(Consultation).where(Consultation.slug == CONSULTATION_SLUG))
@@ -274,7 +377,10 @@ def load_demo_data(session: Session, *, today: datetime | None = None) -> bool:
     consultation.comments_open_at = _at(today - timedelta(days=1), 0)
     consultation.comments_close_at = _at(today + timedelta(days=75), 23, 59)
     session.add(consultation)
-    session.add_all(_sessions(consultation, today))
+    sessions = _sessions(consultation, today)
+    session.add_all(sessions)
+    session.flush()
+    _demo_registrations(session, sessions, today.astimezone(UTC))
     from eventreg.consultation.demo_documents import load_demo_documents
 
     load_demo_documents(session, consultation)

@@ -12,7 +12,7 @@ from eventreg.cli import alembic_config
 from eventreg.config import ConfigError
 from eventreg.db import Base
 from eventreg.demo import load_demo_data
-from eventreg.models import Consultation, EventSession
+from eventreg.models import Consultation, EventSession, Registration
 
 
 def test_refuses_to_start_without_secret_key_in_production(monkeypatch):
@@ -85,6 +85,14 @@ def test_demo_load_is_idempotent_and_has_every_oblast(app, db_session, runner):
         assert all(s.venue.get(lang) for lang in ("ru", "ky", "en")), s.slug
     meeting = next(s for s in sessions if s.kind == "working_group")
     assert "Sheraton" in meeting.venue["en"]
+    # the dashboards have people to count: every session has registrations, one has a waiting list
+    statuses = dict(
+        db_session.execute(
+            select(Registration.status, func.count(Registration.id)).group_by(Registration.status)
+        ).all()
+    )
+    assert statuses["confirmed"] > 100 and statuses["waitlisted"] == 3
+    assert {r.session_id for r in db_session.scalars(select(Registration))} == {s.id for s in sessions}
 
 
 def test_demo_is_loaded_only_into_an_empty_database(app, db_session, runner):
