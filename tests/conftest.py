@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
+import eventreg.models  # noqa: F401  (every table registered before create_all)
 from eventreg import create_app
 from eventreg.db import Base, _normalise_url
 from eventreg.extensions import db

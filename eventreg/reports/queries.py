@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, distinct, func, select
 from sqlalchemy.orm import Session
 
+from eventreg.collation import sort_key
 from eventreg.i18n import localized
 from eventreg.models import (
     Comment,
@@ -734,6 +736,7 @@ def registration_list(session: Session, f: Filters, contacts: bool, lang: str | 
     """The participant list with the signed-attendance-sheet columns (signature left blank)."""
     stmt = (
         select(
+            EventSession.id,
             EventSession.title,
             EventSession.starts_at,
             Registration.full_name,
@@ -749,16 +752,36 @@ def registration_list(session: Session, f: Filters, contacts: bool, lang: str | 
         )
         .join(EventSession, EventSession.id == Registration.session_id)
         .where(*registration_conditions(f))
-        .order_by(EventSession.starts_at, EventSession.id, Registration.full_name, Registration.id)
+        .order_by(EventSession.starts_at, EventSession.id, Registration.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
 
     labels = Labels.now(lang)
     yes, no = labels.label("words", "yes"), labels.label("words", "no")
 
+    def sorted_by_name() -> Iterator[tuple]:
+        # Names in alphabet order (ң ө ү inside it, not after я) within each session. Only one
+        # session's registrations are held at a time, so the download still streams.
+        for _session_id, group in groupby(session.execute(stmt), key=lambda row: row[0]):
+            yield from sorted(group, key=lambda row: sort_key(row[3]))
+
     def rows() -> Iterator[tuple]:
-        for n, row in enumerate(session.execute(stmt), start=1):
-            title, starts, name, sex, organisation, sector, position, region, email, phone, status, seen = row
+        for n, row in enumerate(sorted_by_name(), start=1):
+            (
+                _id,
+                title,
+                starts,
+                name,
+                sex,
+                organisation,
+                sector,
+                position,
+                region,
+                email,
+                phone,
+                status,
+                seen,
+            ) = row
             out = [
                 n,
                 f"{labels.text(title)} · {starts.astimezone(BISHKEK):%Y-%m-%d}",
