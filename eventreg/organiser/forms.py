@@ -12,7 +12,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import URL, Email, InputRequired, NumberRange, Optional
+from wtforms.validators import URL, Email, InputRequired, NumberRange, Optional, Regexp
 
 from eventreg.config import LANGUAGES as CONFIGURED_LANGUAGES
 from eventreg.forms import BaseForm, choices, max_length, one_of, required, strip
@@ -110,6 +110,58 @@ class SessionForm(BaseForm):
         unknown = set(self.languages.data or []) - set(languages())
         if unknown:
             self.languages.errors = [*self.languages.errors, _l("Please choose one of the options offered.")]
+            valid = False
+        return valid
+
+
+# The slug is part of public addresses (/ru/consultations/<slug>, results links in e-mails).
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class ConsultationForm(BaseForm):
+    slug = StringField(
+        _l("Short name for web addresses"),
+        filters=[strip],
+        validators=[
+            required(),
+            max_length(80),
+            Regexp(
+                SLUG_PATTERN,
+                message=_l(
+                    "Please use only small Latin letters, digits and single hyphens, like gender-strategy-2030."
+                ),
+            ),
+        ],
+    )
+    locals().update(_per_language("title", _l("Title"), StringField, limit=300))
+    locals().update(_per_language("description", _l("Description"), TextAreaField, limit=5000))
+    comments_open_at = DateTimeLocalField(
+        _l("Comments open (Bishkek time)"), format=DATETIME_FORMAT, validators=[Optional()]
+    )
+    comments_close_at = DateTimeLocalField(
+        _l("Comments close (Bishkek time)"), format=DATETIME_FORMAT, validators=[Optional()]
+    )
+
+    def texts(self, prefix: str) -> dict[str, str]:
+        return {code: self[f"{prefix}_{code}"].data for code in _LANG_CODES if self[f"{prefix}_{code}"].data}
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.texts("title"):
+            first = self[f"title_{_LANG_CODES[0]}"]
+            first.errors = [*first.errors, _l("Please give a title in at least one language.")]
+            valid = False
+        opens, closes = self.comments_open_at, self.comments_close_at
+        if bool(opens.data) != bool(closes.data) and not opens.errors and not closes.errors:
+            # Comments are open only between the two times; one alone would keep them shut for ever.
+            missing = closes if opens.data else opens
+            missing.errors = [
+                *missing.errors,
+                _l("Please give both the opening and the closing time, or leave both empty."),
+            ]
+            valid = False
+        if opens.data and closes.data and closes.data <= opens.data:
+            closes.errors = [*closes.errors, _l("Comments must close after they open.")]
             valid = False
         return valid
 

@@ -9,11 +9,18 @@ from flask_login import current_user
 
 from eventreg.accounts.auth import roles_required
 from eventreg.accounts.routes import is_safe_next
+from eventreg.collation import sort_key
 from eventreg.extensions import csrf, db
 from eventreg.forms import ConfirmForm
-from eventreg.models import EventSession, Registration, utcnow
+from eventreg.models import Consultation, EventSession, Registration, utcnow
 from eventreg.organiser import services
-from eventreg.organiser.forms import CopySessionForm, SessionForm, StatusForm, WalkInForm
+from eventreg.organiser.forms import (
+    ConsultationForm,
+    CopySessionForm,
+    SessionForm,
+    StatusForm,
+    WalkInForm,
+)
 from eventreg.registration import services as registration_services
 from eventreg.registration.routes import closed_message
 from eventreg.vocabulary import REGIONS, REGISTRATION_STATUSES, SECTORS, SEXES
@@ -46,10 +53,100 @@ def dashboard():
     sessions = services.sessions_for_dashboard(db.session, now=utcnow(), include_past=include_past)
     return render_template(
         "organiser/dashboard.html",
+        has_consultation=bool(services.consultations(db.session)),
         sessions=sessions,
         counts=services.registration_counts(db.session, [s.id for s in sessions]),
         include_past=include_past,
     )
+
+
+# --- consultations ---------------------------------------------------------------------------------
+
+
+def _get_consultation_or_404(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _consultation_form(obj: Consultation | None = None) -> ConsultationForm:
+    if request.method == "POST":
+        return ConsultationForm()
+    if obj is None:
+        return ConsultationForm(formdata=None)
+    data = {
+        "slug": obj.slug,
+        "comments_open_at": services.to_local_naive(obj.comments_open_at),
+        "comments_close_at": services.to_local_naive(obj.comments_close_at),
+    }
+    for prefix in ("title", "description"):
+        for code, text in (getattr(obj, prefix) or {}).items():
+            data[f"{prefix}_{code}"] = text
+    return ConsultationForm(formdata=None, data=data)
+
+
+def _consultation_data(form: ConsultationForm) -> services.ConsultationData:
+    return services.ConsultationData(
+        slug=form.slug.data,
+        title=form.texts("title"),
+        description=form.texts("description"),
+        comments_open_at=services.from_local(form.comments_open_at.data),
+        comments_close_at=services.from_local(form.comments_close_at.data),
+    )
+
+
+def _slug_taken_message() -> str:
+    return _("Another consultation already uses this short name. Please choose a different one.")
+
+
+@bp.get("/consultations")
+@roles_required("organiser")
+def consultations():
+    return render_template(
+        "organiser/consultations.html", consultations=services.consultations(db.session), now=utcnow()
+    )
+
+
+@bp.route("/consultations/new", methods=["GET", "POST"])
+@csrf.exempt  # descriptions are long: the form checks its own token and keeps what was typed
+@roles_required("organiser")
+def new_consultation():
+    form = _consultation_form()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                services.create_consultation(db.session, _consultation_data(form), by=_me())
+            except services.SlugTaken:
+                form.slug.errors = [_slug_taken_message()]
+                status = 409
+            else:
+                flash(_("The consultation is saved. Now add its sessions and draft documents."), "success")
+                return redirect(url_for("organiser.consultations"), code=303)
+    return render_template("organiser/consultation_form.html", form=form, consultation=None), status
+
+
+@bp.route("/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])
+@csrf.exempt  # descriptions are long: the form checks its own token and keeps what was typed
+@roles_required("organiser")
+def edit_consultation(consultation_id: int):
+    consultation = _get_consultation_or_404(consultation_id)
+    form = _consultation_form(consultation)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                services.update_consultation(db.session, consultation_id, _consultation_data(form), by=_me())
+            except services.SlugTaken:
+                form.slug.errors = [_slug_taken_message()]
+                status = 409
+            else:
+                flash(_("The consultation is saved."), "success")
+                return redirect(url_for("organiser.consultations"), code=303)
+    return render_template("organiser/consultation_form.html", form=form, consultation=consultation), status
 
 
 # --- sessions --------------------------------------------------------------------------------------
@@ -111,7 +208,9 @@ def _session_data(form: SessionForm) -> services.SessionData:
 def new_session():
     form = _session_form()
     if not form.consultation_id.choices:
+        # Nothing to attach a session to yet: send the organiser to the step that comes first.
         flash(_("Create a consultation first: sessions belong to a consultation."), "warning")
+        return redirect(url_for("organiser.new_consultation"), code=303)
     status = 200
     if request.method == "POST":
         if form.validate():
@@ -270,7 +369,10 @@ def door(session_id: int):
     """The check-in list for a phone at the door: confirmed people, a search box, one button each."""
     event_session = _get_session_or_404(session_id)
     filters = services.RegistrationFilter(status="confirmed", q=request.args.get("q", "")[:200])
-    rows = services.find_registrations(db.session, session_id, filters)
+    # At the door people give their name: the list is in alphabet order, Kyrgyz letters included.
+    rows = sorted(
+        services.find_registrations(db.session, session_id, filters), key=lambda r: sort_key(r.full_name)
+    )
     return render_template(
         "organiser/door.html",
         event_session=event_session,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eventreg import audit
@@ -278,6 +279,90 @@ def copy_session(
         session.flush()
         audit.record(session, by, "session.copy", copy, source=source.id, region=copy.region)
     return copy
+
+
+# --- consultations ---------------------------------------------------------------------------------
+
+
+class ConsultationError(Exception):
+    """A change to a consultation that cannot be made; the view turns it into a message."""
+
+
+class SlugTaken(ConsultationError):
+    """Another consultation already has this address (the slug is part of public links)."""
+
+
+@dataclass
+class ConsultationData:
+    slug: str
+    title: dict[str, str]
+    description: dict[str, str] = field(default_factory=dict)
+    comments_open_at: datetime | None = None  # UTC
+    comments_close_at: datetime | None = None  # UTC
+
+
+def _slug_taken(session: Session, slug: str, *, other_than: int | None = None) -> bool:
+    stmt = select(Consultation.id).where(Consultation.slug == slug)
+    if other_than is not None:
+        stmt = stmt.where(Consultation.id != other_than)
+    return session.scalar(stmt) is not None
+
+
+def _apply_consultation(consultation: Consultation, data: ConsultationData) -> None:
+    consultation.slug = data.slug
+    consultation.title = dict(data.title)
+    consultation.description = dict(data.description)
+    consultation.comments_open_at = data.comments_open_at
+    consultation.comments_close_at = data.comments_close_at
+
+
+def data_from_consultation(consultation: Consultation) -> ConsultationData:
+    return ConsultationData(
+        slug=consultation.slug,
+        title=dict(consultation.title or {}),
+        description=dict(consultation.description or {}),
+        comments_open_at=consultation.comments_open_at,
+        comments_close_at=consultation.comments_close_at,
+    )
+
+
+def create_consultation(session: Session, data: ConsultationData, *, by: User | None) -> Consultation:
+    """A new consultation: sessions and draft documents are then added to it."""
+    try:
+        with write_transaction(session):
+            if _slug_taken(session, data.slug):
+                raise SlugTaken(data.slug)
+            consultation = Consultation()
+            _apply_consultation(consultation, data)
+            session.add(consultation)
+            session.flush()
+            audit.record(session, by, "consultation.create", consultation, slug=consultation.slug)
+    except IntegrityError as exc:
+        # PostgreSQL lets two organisers pass the check at once; the unique index decides between them.
+        raise SlugTaken(data.slug) from exc
+    return consultation
+
+
+def update_consultation(
+    session: Session, consultation_id: int, data: ConsultationData, *, by: User | None
+) -> Consultation:
+    try:
+        with write_transaction(session):
+            consultation = session.get(Consultation, consultation_id, populate_existing=True)
+            if _slug_taken(session, data.slug, other_than=consultation_id):
+                raise SlugTaken(data.slug)
+            before = data_from_consultation(consultation)
+            _apply_consultation(consultation, data)
+            session.flush()
+            changed = [
+                name
+                for name in ConsultationData.__dataclass_fields__
+                if getattr(before, name) != getattr(data, name)
+            ]
+            audit.record(session, by, "consultation.edit", consultation, changed=changed)
+    except IntegrityError as exc:
+        raise SlugTaken(data.slug) from exc
+    return consultation
 
 
 # --- reading ---------------------------------------------------------------------------------------
