@@ -46,6 +46,8 @@ def from_environment(instance_path: str) -> dict:
         # A moving window: no burst of twice the limit across a minute boundary.
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "eventreg"),
+        # Number of proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
+        "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR") or 0),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT") or 25),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

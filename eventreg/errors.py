@@ -6,11 +6,29 @@ import logging
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from eventreg.i18n import best_language, language_from_path
 
 log = logging.getLogger(__name__)
+
+
+# Never shown back: secrets and the token that protects the form.
+_NOT_KEPT = {"csrf_token", "password", "password_confirm", "new_password"}
+
+
+def _typed_text() -> list[str]:
+    """What a person typed into a refused POST, so the error page can give it back to copy."""
+    if request.method != "POST" or request.content_length is None or request.content_length > 1_000_000:
+        return []
+    try:
+        form = request.form
+    except Exception:  # an unreadable body has nothing to give back
+        return []
+    return [
+        value for key, value in form.items(multi=True) if key not in _NOT_KEPT and len(value.strip()) >= 20
+    ]
 
 
 def _render(code: int, error: Exception | None = None):
@@ -22,7 +40,8 @@ def _render(code: int, error: Exception | None = None):
         db.session.rollback()
     except Exception:  # the database itself may be what failed; the page must still render
         log.debug("rollback before error page failed", exc_info=True)
-    return render_template("errors/error.html", code=code, error=error), code
+    kept = _typed_text() if code in (400, 409, 429) else []
+    return render_template("errors/error.html", code=code, error=error, kept=kept), code
 
 
 def init_app(app: Flask) -> None:
@@ -35,6 +54,18 @@ def init_app(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return _render(error.code, error)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def value_out_of_range(error: Exception):
+        # The database refused a value (a number too large, a date out of range): the input was bad.
+        log.warning(
+            "value refused by the database on %s %s: %s",
+            request.method,
+            request.url_rule,
+            type(error).__name__,
+        )
+        return _render(400, error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+_ID_DIGITS = 18  # below 2**63, the largest id a database column holds
+
+
+def id_param(raw: str | None) -> int | None:
+    """An id from a query string or form, or None: '²', '-1' or a 30-digit number are not ids."""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= _ID_DIGITS:
+        return int(raw)
+    return None
+
+
+def coerce_id(value) -> int:
+    """`coerce` for fields that carry ids: anything that is not an id is a validation error."""
+    parsed = id_param(str(value))
+    if parsed is None:
+        raise ValueError("not an id")
+    return parsed
+
+
+MAX_ID = 10**_ID_DIGITS - 1
+
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -23,11 +47,26 @@ class BaseForm(FlaskForm):
         return "csrf_token" in self.errors
 
     def validate(self, extra_validators=None) -> bool:
+        for field in self:
+            # Browsers send line breaks as CRLF; count (and store) them as one character, as typed.
+            if isinstance(field.data, str) and "\r" in field.data:
+                field.data = field.data.replace("\r\n", "\n").replace("\r", "\n")
         valid = super().validate(extra_validators)
         # Control characters (NUL above all) are never typed on purpose and PostgreSQL refuses NUL.
         for field in self:
             if isinstance(field.data, str) and _CONTROL.search(field.data):
                 field.errors = [*field.errors, _l("Please remove the invisible control characters.")]
+                valid = False
+            # A year like 0001 or 9999 is a typo, and would overflow time-zone arithmetic.
+            if isinstance(field.data, date) and not (EARLIEST_YEAR <= field.data.year <= LATEST_YEAR):
+                field.errors = [
+                    *field.errors,
+                    _l(
+                        "Please enter a date between %(first)s and %(last)s.",
+                        first=EARLIEST_YEAR,
+                        last=LATEST_YEAR,
+                    ),
+                ]
                 valid = False
         return valid
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_date, format_time, get_locale
 from markupsafe import Markup, escape
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 
 def languages() -> dict[str, str]:
@@ -104,7 +104,13 @@ def switch_language_url(lang: str) -> str:
     if request.endpoint and request.url_rule is not None and "lang_code" in request.url_rule.arguments:
         args = dict(request.view_args or {})
         args["lang_code"] = lang
-        query = request.args.to_dict(flat=False)
+        # Keep the query (filters, search) but never let it override the route or url_for's own options.
+        reserved = set(args) | set(request.url_rule.arguments) | {"endpoint", "lang_code"}
+        query = {
+            key: values
+            for key, values in request.args.to_dict(flat=False).items()
+            if key not in reserved and not key.startswith("_")
+        }
         return url_for(request.endpoint, **args, **query)
     return url_for("registration.sessions", lang_code=lang)
 
@@ -120,6 +126,11 @@ def fallback_note(text: LocalText) -> Markup:
     return Markup('<span class="fallback-note" lang="{}">{}</span>').format(str(get_locale()), note)
 
 
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
     codes = "|".join(sorted(app.config["LANGUAGES"], key=len, reverse=True))
 
@@ -129,6 +140,8 @@ def init_app(app: Flask) -> None:
         regex = f"(?:{codes})"
 
     app.url_map.converters["lang"] = LanguageConverter
+    # An id longer than a database column can hold is simply not found (instead of an overflow).
+    app.url_map.converters["int"] = BoundedIntConverter
 
     @app.url_value_preprocessor
     def pull_lang(_endpoint, values):

@@ -154,7 +154,9 @@ def test_feedback_dashboard_numbers_equal_the_downloads_under_the_same_filter(
     assert (shown, waiting) == (3, 1)
     header, *rows = read_csv(client.get(f"/en/reports/comments.csv?{query}"))
     item_column = header.index("Item")
-    assert items == len({row[item_column] for row in rows if row[item_column]})  # whole-document comments aside
+    assert items == len(
+        {row[item_column] for row in rows if row[item_column]}
+    )  # whole-document comments aside
     # the page's download links carry the filters
     assert f"/en/reports/comments.csv?document={scenario.document.id}&amp;region=KG-N" in html
     _header, *rows = read_csv(client.get(f"/en/reports/comments.csv?{query}"))

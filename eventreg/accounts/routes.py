@@ -12,7 +12,7 @@ from eventreg.accounts import services
 from eventreg.accounts.auth import LoggedInUser, roles_required
 from eventreg.accounts.forms import ROLE_LABELS, LoginForm, PasswordResetForm, RoleForm, UserCreateForm
 from eventreg.extensions import db, limiter
-from eventreg.forms import ConfirmForm
+from eventreg.forms import ConfirmForm, id_param
 from eventreg.models import Role, User
 
 bp = Blueprint("accounts", __name__, url_prefix="/<lang:lang_code>")
@@ -217,9 +217,9 @@ def reset_password(user_id: int):
 @bp.get("/admin/audit")
 @roles_required("admin")
 def audit_log():
-    user_id = request.args.get("user", type=int)
+    user_id = id_param(request.args.get("user"))
     action = request.args.get("action", "").strip()[:80]
-    page = request.args.get("page", 1, type=int)
+    page = min(id_param(request.args.get("page")) or 1, 10_000)
     result = services.audit_entries(db.session, user_id=user_id, action=action, page=page)
     return render_template(
         "admin/audit.html",

@@ -23,11 +23,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from eventreg.accounts.auth import roles_required
+from eventreg.accounts.routes import is_safe_next
 from eventreg.consultation import services
 from eventreg.consultation.forms import AUTHOR_FIELDS, CommentForm, UploadForm
 from eventreg.consultation.importer import import_files
 from eventreg.extensions import csrf, db, limiter
-from eventreg.forms import ConfirmForm
+from eventreg.forms import ConfirmForm, id_param
 from eventreg.i18n import languages
 from eventreg.models import Comment, Consultation, Document, DocumentItem, EventSession, Registration, utcnow
 from eventreg.registration.services import find_by_token
@@ -106,7 +107,7 @@ def index():
 
 def _version_arg() -> int | None:
     raw = request.args.get("version", "")
-    return int(raw) if raw.isdigit() and len(raw) < 6 else None
+    return id_param(raw)
 
 
 @bp.get("/consultation/<slug>/<key>")
@@ -191,7 +192,7 @@ def _registration_id_for(consultation: Consultation) -> int | None:
 @bp.route("/consultation/<slug>/<key>/comment", methods=["GET", "POST"], endpoint="comment_document")
 @bp.route("/consultation/<slug>/<key>/items/<number>/comment", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token, so an expired page comes back with the comment typed
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit("60 per minute", methods=["POST"])  # a whole room may share one address
 def comment(slug: str, key: str, number: str | None = None):
     consultation = _consultation_or_404(slug)
     doc = _document_or_404(consultation, key)  # comments go on the current version only
@@ -261,7 +262,7 @@ def forget_me():
         flash(_("Your details are forgotten on this device."), "success")
     target = request.form.get("next", "")
     # Only our own pages: an open redirect would let others borrow our address.
-    if not target.startswith("/") or target.startswith("//"):
+    if not is_safe_next(target):
         target = url_for("consultation.index")
     return redirect(target, code=303)
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from eventreg.accounts.auth import roles_required
 from eventreg.extensions import csrf, db
-from eventreg.forms import ConfirmForm
+from eventreg.forms import ConfirmForm, id_param
 from eventreg.i18n import local_datetime, localized
 from eventreg.mail import sender, services
 from eventreg.mail.forms import WriteToSessionForm
@@ -79,7 +79,7 @@ def outbox():
     if status not in services.STATUSES:
         status = ""
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = min(max(id_param(page) or 1, 1), 10_000)
     messages = services.list_messages(
         db.session, status or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
     )

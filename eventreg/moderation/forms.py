@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, NumberRange, Optional
 
-from eventreg.forms import BaseForm, choices, max_length, one_of, required, strip
+from eventreg.forms import MAX_ID, BaseForm, choices, coerce_id, max_length, one_of, required, strip
 from eventreg.i18n import languages
 from eventreg.moderation.services import PAPER_SOURCES
 from eventreg.vocabulary import (
@@ -41,7 +41,7 @@ class MergeForm(BaseForm):
         _l("Number of the original comment"),
         validators=[
             InputRequired(message=_l("Please fill in this field.")),
-            NumberRange(min=1, message=_l("Please enter a comment number, like 42.")),
+            NumberRange(min=1, max=MAX_ID, message=_l("Please enter a comment number, like 42.")),
         ],
     )
 
@@ -49,7 +49,7 @@ class MergeForm(BaseForm):
 class BulkForm(BaseForm):
     """Publish or hide the comments ticked in the queue."""
 
-    ids = SelectMultipleField(_l("Selected comments"), coerce=int, validate_choice=False)
+    ids = SelectMultipleField(_l("Selected comments"), coerce=coerce_id, validate_choice=False)
     action = SelectField(validators=[one_of(["publish", "hide"])], validate_choice=False)
     reason = SelectField(_l("Reason for hiding"), validators=[Optional()], validate_choice=False)
 
@@ -98,7 +98,7 @@ def decision_form(**kwargs) -> DecisionForm:
 
 
 class GroupForm(BaseForm):
-    ids = SelectMultipleField(_l("Comments in the group"), coerce=int, validate_choice=False)
+    ids = SelectMultipleField(_l("Comments in the group"), coerce=coerce_id, validate_choice=False)
     label = StringField(_l("Name of the group"), validators=[Optional(), max_length(200)], filters=[strip])
 
 

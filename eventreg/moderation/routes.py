@@ -12,7 +12,7 @@ from sqlalchemy import select
 from eventreg.accounts.auth import roles_required
 from eventreg.consultation.services import CommentAuthor
 from eventreg.extensions import csrf, db
-from eventreg.forms import ConfirmForm
+from eventreg.forms import ConfirmForm, id_param
 from eventreg.i18n import languages, localized
 from eventreg.models import (
     Comment,
@@ -102,10 +102,10 @@ def queue():
         "source": args.get("source", ""),
         "session": args.get("session", ""),
     }
-    page = max(args.get("page", 1, type=int) or 1, 1)
+    page = min(max(id_param(args.get("page")) or 1, 1), 10_000)
     stmt = select(Comment, DocumentItem).outerjoin(DocumentItem, DocumentItem.id == Comment.item_id)
-    if filters["document"].isdigit():
-        stmt = stmt.where(Comment.document_id == int(filters["document"]))
+    if id_param(filters["document"]) is not None:
+        stmt = stmt.where(Comment.document_id == id_param(filters["document"]))
     if filters["item"]:
         stmt = stmt.where(
             DocumentItem.number.in_([filters["item"].rstrip("."), filters["item"].rstrip(".") + "."])
@@ -118,8 +118,8 @@ def queue():
         stmt = stmt.where(Comment.kind == filters["kind"])
     if filters["source"] in COMMENT_SOURCES:
         stmt = stmt.where(Comment.source == filters["source"])
-    if filters["session"].isdigit():
-        stmt = stmt.where(Comment.session_id == int(filters["session"]))
+    if id_param(filters["session"]) is not None:
+        stmt = stmt.where(Comment.session_id == id_param(filters["session"]))
     # Oldest first: whoever wrote first has waited longest.
     stmt = stmt.order_by(Comment.created_at, Comment.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     rows = db.session.execute(stmt).all()
@@ -359,7 +359,7 @@ def _render_entry(form: PaperEntryForm, status: int = 200):
 @roles_required("organiser")
 def enter():
     data = {}
-    previous_id = request.args.get("after", type=int)
+    previous_id = id_param(request.args.get("after"))
     if previous_id is not None and previous_id in session.get(SITTING_KEY, []):
         previous = db.session.get(Comment, previous_id)
         if previous is not None:
@@ -429,7 +429,7 @@ def new_sitting():
 @bp.get("/groups")
 @roles_required("organiser", "analyst")
 def groups():
-    document_id = request.args.get("document", type=int)
+    document_id = id_param(request.args.get("document"))
     all_groups = list(db.session.scalars(select(CommentGroup).order_by(CommentGroup.created_at.desc())))
     suggestions = services.find_group_candidates(db.session, document_id) if _can_change() else []
     item_ids = {s.item_id for s in suggestions} - {None}

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from eventreg.accounts.auth import roles_required
 from eventreg.extensions import db
-from eventreg.forms import ConfirmForm
+from eventreg.forms import EARLIEST_YEAR, LATEST_YEAR, ConfirmForm, id_param
 from eventreg.models import Consultation, Document
 from eventreg.reports import exports, queries, services
 from eventreg.reports.queries import DECISION_STATUSES, Filters
@@ -47,8 +47,8 @@ def _int_choice(args: MultiDict, name: str, allowed: set[int], problems: list[st
     raw = args.get(name, "").strip()
     if not raw:
         return None
-    if raw.isdigit() and int(raw) in allowed:
-        return int(raw)
+    if id_param(raw) in allowed:
+        return id_param(raw)
     problems.append(_("Please choose one of the options offered."))
     return None
 
@@ -68,10 +68,16 @@ def _date(args: MultiDict, name: str, problems: list[str]) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         problems.append(_("Please enter a date like 2021-10-12."))
         return None
+    if not (EARLIEST_YEAR <= value.year <= LATEST_YEAR):
+        problems.append(
+            _("Please enter a date between %(first)s and %(last)s.", first=EARLIEST_YEAR, last=LATEST_YEAR)
+        )
+        return None
+    return value
 
 
 def parse_filters(args: MultiDict, choices: dict) -> FilterRequest:
