@@ -286,6 +286,14 @@ def test_docx_table_of_comments_in_kyrgyz(client, app, db_session, scenario):
     assert "Бакыт" not in unnamed[5] and "Министерство" in unnamed[5]
     # the draft text is printed once per item
     assert [row[2] != "" for row in body if row[1].startswith("3.1")] == [True, False]
+    # an A4 title page, then the eight-column table on landscape A4 pages (a paragraph opens that
+    # section: LibreOffice loses the page break when a section starts with a table)
+    cover, table_section = doc.sections
+    assert (round(cover.page_width.cm, 1), round(cover.page_height.cm, 1)) == (21.0, 29.7)
+    assert (round(table_section.page_width.cm, 1), round(table_section.page_height.cm, 1)) == (29.7, 21.0)
+    assert table._element.getprevious().tag.endswith("}p")
+    usable = table_section.page_width - table_section.left_margin - table_section.right_margin
+    assert abs(sum(column.width for column in table.columns) - usable) < 20000  # EMU: a fraction of a mm
 
 
 def test_docx_needs_a_document(client, app, db_session, scenario):

@@ -225,6 +225,12 @@ def _author(record: queries.CommentRow) -> str:
     return ", ".join(part for part in parts if part)
 
 
+A4_WIDTH, A4_HEIGHT = Cm(21), Cm(29.7)
+# №, clause, draft text, comment, proposed wording, author, decision, justification: 26.7 cm, the width
+# of a landscape A4 page inside 1.5 cm margins.
+COLUMN_WIDTHS_CM = (1.0, 3.0, 4.6, 5.0, 4.0, 3.3, 2.2, 3.6)
+
+
 def comments_docx(session: Session, f: Filters, document: Document, lang: str) -> IO[bytes]:
     """The ministry's table (справка): a title page, then one row per comment, grouped by item in order."""
     consultation = session.get(Consultation, document.consultation_id)
@@ -233,6 +239,9 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
 
     doc = new_docx()
     doc.styles["Normal"].font.size = Pt(10)
+    # A4, as the ministry prints it (the template python-docx starts from is US Letter).
+    first = doc.sections[0]
+    first.page_width, first.page_height = A4_WIDTH, A4_HEIGHT
     doc.core_properties.title = str(localized(document.title, lang))
     doc.core_properties.language = lang
 
@@ -258,7 +267,8 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
         (_("Decided"), str(numbers["decided"])),
         (_("Waiting for a decision"), str(numbers["waiting"])),
     ]
-    facts += [(str(row[0]), str(row[1])) for row in decisions.rows]
+    waiting_label = str(_("Waiting for a decision"))
+    facts += [(str(row[0]), str(row[1])) for row in decisions.rows if str(row[0]) != waiting_label]
     for name, value in facts:
         paragraph = doc.add_paragraph()
         paragraph.add_run(f"{name}: ").bold = True
@@ -266,9 +276,13 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
 
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
+    section.page_width, section.page_height = A4_HEIGHT, A4_WIDTH
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(1.5))
+    # A paragraph before the table: LibreOffice drops the page break (and the landscape page) when a
+    # section starts with a table.
+    heading = doc.add_paragraph()
+    heading.add_run(str(localized(document.title, lang))).bold = True
 
     headers = [
         _("No."),
@@ -282,10 +296,14 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
     ]
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
+    table.autofit = False
+    for column, width in zip(table.columns, COLUMN_WIDTHS_CM, strict=True):
+        column.width = Cm(width)  # the grid LibreOffice reads; Word reads the cell widths below
     header_row = table.rows[0]
     _repeat_header(header_row)
-    for cell, text in zip(header_row.cells, headers, strict=True):
+    for cell, text, width in zip(header_row.cells, headers, COLUMN_WIDTHS_CM, strict=True):
         cell.text = ""
+        cell.width = Cm(width)
         cell.paragraphs[0].add_run(text).bold = True
 
     current_item: object = object()
@@ -312,7 +330,8 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
             record.justification,
         ]
         cells = table.add_row().cells
-        for cell, value in zip(cells, values, strict=True):
+        for cell, value, width in zip(cells, values, COLUMN_WIDTHS_CM, strict=True):
+            cell.width = Cm(width)
             cell.text = ILLEGAL_CHARACTERS_RE.sub("", value)
 
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
