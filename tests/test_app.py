@@ -115,3 +115,19 @@ def test_every_public_page_is_small_and_script_free(client, db_session, runner):
         assert "<script" not in html
         assert "http://" not in html.replace("http://localhost", "") and "https://" not in html
         assert len(response.data) < 60_000, path
+
+
+def test_security_headers_and_private_personal_pages(client, db_session):
+    from tests.factories import make_event_session
+    from tests.test_registration import register
+
+    event = make_event_session(db_session)
+    listing = client.get("/ru/")
+    assert "script-src 'none'" in listing.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in listing.headers["Content-Security-Policy"]
+    assert listing.headers["X-Content-Type-Options"] == "nosniff"
+    assert listing.headers["Referrer-Policy"] == "same-origin"  # the token never leaves in a Referer
+    personal = client.get(register(client, event.slug).headers["Location"])
+    assert personal.status_code == 200
+    assert "no-store" in personal.headers["Cache-Control"]
+    assert personal.headers["X-Robots-Tag"] == "noindex"
