@@ -68,6 +68,24 @@ def normalise_email(email: str) -> str:
     return _SPACES.sub("", email or "").lower()
 
 
+def _apply_details(
+    registration: Registration, details: ParticipantDetails, email: str, email_normalized: str
+) -> None:
+    """Copy what a person told us onto their registration, tidied (one place for every way in)."""
+    registration.full_name = details.full_name.strip()
+    registration.email = email
+    registration.email_normalized = email_normalized
+    registration.phone = (details.phone or "").strip() or None
+    registration.organisation = details.organisation.strip()
+    registration.position = details.position.strip()
+    registration.sector = details.sector
+    registration.region = details.region
+    registration.sex = details.sex
+    registration.interpretation_language = details.interpretation_language
+    registration.accessibility_needs = (details.accessibility_needs or "").strip() or None
+    registration.locale = details.locale
+
+
 def new_token() -> str:
     # 256 random bits, URL-safe; never derived from ids or time.
     return secrets.token_urlsafe(32)
@@ -167,22 +185,11 @@ def register_participant(
                 session_id=event_session_id,
                 token=new_token(),
                 status=status,
-                full_name=details.full_name.strip(),
-                email=details.email.strip(),
-                email_normalized=email_normalized,
-                phone=(details.phone or "").strip() or None,
-                organisation=details.organisation.strip(),
-                position=details.position.strip(),
-                sector=details.sector,
-                region=details.region,
-                sex=details.sex,
-                interpretation_language=details.interpretation_language,
-                accessibility_needs=(details.accessibility_needs or "").strip() or None,
-                locale=details.locale,
                 consent_at=now,
                 source=source,
                 created_at=now,
             )
+            _apply_details(registration, details, details.email.strip(), email_normalized)
             session.add(registration)
             session.flush()
             if status == RegistrationStatus.CONFIRMED:
@@ -289,18 +296,7 @@ def update_details(
                 other = _find_live(session, registration.session_id, email_normalized)
                 if other is not None and other.id != registration.id:
                     raise AlreadyRegistered(other)
-            registration.full_name = details.full_name.strip()
-            registration.email = details.email.strip()
-            registration.email_normalized = email_normalized
-            registration.phone = (details.phone or "").strip() or None
-            registration.organisation = details.organisation.strip()
-            registration.position = details.position.strip()
-            registration.sector = details.sector
-            registration.region = details.region
-            registration.sex = details.sex
-            registration.interpretation_language = details.interpretation_language
-            registration.accessibility_needs = (details.accessibility_needs or "").strip() or None
-            registration.locale = details.locale
+            _apply_details(registration, details, details.email.strip(), email_normalized)
             registration.updated_at = now
             session.flush()
             notify.registration_changed(session, registration)
@@ -476,23 +472,12 @@ def register_walk_in(
                 session_id=event_session_id,
                 token=token,
                 status=RegistrationStatus.CONFIRMED.value,
-                full_name=details.full_name.strip(),
-                email=email,
-                email_normalized=email_normalized,
-                phone=(details.phone or "").strip() or None,
-                organisation=details.organisation.strip(),
-                position=details.position.strip(),
-                sector=details.sector,
-                region=details.region,
-                sex=details.sex,
-                interpretation_language=details.interpretation_language,
-                accessibility_needs=(details.accessibility_needs or "").strip() or None,
-                locale=details.locale,
                 consent_at=now,
                 source="walk_in",
                 created_at=now,
                 checked_in_at=now,
             )
+            _apply_details(registration, details, email, email_normalized)
             session.add(registration)
             session.flush()
             if email:
