@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+import segno
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from eventreg.extensions import csrf, db, limiter
 from eventreg.forms import ConfirmForm
+from eventreg.mail.ics import registration_calendar
+from eventreg.mail.notify import personal_link
 from eventreg.models import EventSession, Registration, RegistrationStatus, SessionStatus, utcnow
 from eventreg.registration import services
 from eventreg.registration.forms import ParticipantForm, RegistrationForm, RequestLinkForm
@@ -164,17 +170,66 @@ def _get_registration_or_404(token: str) -> Registration:
     return registration
 
 
+def personal_qr_svg(url: str, title: str = "") -> Markup:
+    """The personal link as an inline SVG QR code: drawn on the server, a few kilobytes, no script.
+
+    scale=1 with a viewBox and no width/height: the CSS sizes it, and the path stays short.
+    Error level M (segno raises it when the version has room) survives a scratched phone screen.
+    """
+    qr = segno.make_qr(url, error="m")
+    svg = qr.svg_inline(
+        scale=1, border=4, omitsize=True, svgclass="qr-code", lineclass=None, title=title or None
+    )
+    return Markup(svg)  # noqa: S704  (segno escapes the title; the rest is path data, the URL is not in it)
+
+
+def _at_the_desk() -> bool:
+    # Anonymous visitors have no has_role, so the log-in check comes first.
+    return bool(current_user.is_authenticated and current_user.has_role("organiser"))
+
+
 @bp.get("/r/<token>")
 def registration_page(token: str):
     registration = _get_registration_or_404(token)
+    # From BASE_URL like the e-mails, never from the Host header: the QR code may be printed or shown to
+    # someone else's phone, and a forged Host must not end up in it.
+    personal_url = personal_link(registration)
+    live = registration.status != RegistrationStatus.CANCELLED and not registration.session.is_cancelled
+    desk = _at_the_desk()
     return render_template(
         "registration/registration.html",
         registration=registration,
         event_session=registration.session,
         position=services.waitlist_position(db.session, registration),
         welcome=request.args.get("welcome") == "1",
-        personal_url=url_for("registration.registration_page", token=token, _external=True),
+        personal_url=personal_url,
+        qr_svg=personal_qr_svg(personal_url, _("QR code of your personal link")) if live else None,
+        # A calendar entry promises a seat: only for confirmed places (the waiting-list mail has none either).
+        show_calendar=live and registration.status == RegistrationStatus.CONFIRMED,
+        desk=desk,
+        desk_form=ConfirmForm(formdata=None) if desk else None,
     )
+
+
+@bp.get("/r/<token>/calendar.ics")
+def registration_calendar_file(token: str):
+    """The session's calendar file, exactly as the confirmation e-mail carries it (same UID, language)."""
+    registration = _get_registration_or_404(token)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        abort(404)
+    with force_locale(registration.locale):
+        link = personal_link(registration)
+        # The same message id as eventreg.mail.notify, so the description reads as in the e-mail's file.
+        description = "\n".join([_("Your personal link (see, change or cancel your registration):"), link])
+        # A cancelled session gives the cancelling file, which removes the event from the calendar.
+        content = registration_calendar(
+            registration, link=link, description=description, cancelled=registration.session.is_cancelled
+        )
+    response = Response(content, content_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="session.ics"'
+    # It carries the personal link: no shared cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _edit_form(registration: Registration) -> ParticipantForm:
