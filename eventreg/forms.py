@@ -7,8 +7,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional
+
+from eventreg.vocabulary import SEXES
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 _ID_DIGITS = 18  # below 2**63, the largest id a database column holds
@@ -92,6 +95,35 @@ def strip(value):
 def choices(vocabulary: dict, blank: bool = True) -> list[SelectChoice]:
     options = [SelectChoice("", _l("— choose —"))] if blank else []
     return options + [SelectChoice(code, label) for code, label in vocabulary.items()]
+
+
+# Fields every "who is speaking" form asks the same way (registration, comments, walk-ins).
+def email_field(label, *, optional: bool = False) -> EmailField:
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            Optional() if optional else required(),
+            max_length(254),
+            Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
+        ],
+    )
+
+
+def code_select(label, vocabulary: dict) -> SelectField:
+    """A drop-down of one vocabulary (sector, region …) that accepts only its codes."""
+    return SelectField(
+        label, choices=choices(vocabulary), validators=[required(), one_of(vocabulary)], validate_choice=False
+    )
+
+
+def sex_field() -> RadioField:
+    return RadioField(
+        _l("Sex"),
+        choices=choices(SEXES, blank=False),
+        validators=[InputRequired(message=_l("Please choose one option.")), one_of(SEXES)],
+        validate_choice=False,
+    )
 
 
 class ConfirmForm(BaseForm):

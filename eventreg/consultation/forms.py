@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Optional
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
 
 from eventreg.consultation.services import BODY_MAX, WORDING_MAX
-from eventreg.forms import BaseForm, choices, max_length, one_of, required, strip
-from eventreg.vocabulary import COMMENT_KINDS, REGIONS, SECTORS, SEXES
+from eventreg.forms import (
+    BaseForm,
+    choices,
+    code_select,
+    email_field,
+    max_length,
+    one_of,
+    required,
+    sex_field,
+    strip,
+)
+from eventreg.vocabulary import COMMENT_KINDS, REGIONS, SECTORS
 
 # The author fields carried from one comment to the next in the same sitting.
 AUTHOR_FIELDS = ("name", "organisation", "sector", "region", "sex", "email", "show_name")
@@ -30,33 +40,15 @@ class CommentForm(BaseForm):
     organisation = StringField(
         _l("Organisation (optional)"), validators=[Optional(), max_length(300)], filters=[strip]
     )
-    sector = SelectField(_l("Sector"), validators=[required(), one_of(SECTORS)], validate_choice=False)
-    region = SelectField(_l("Region"), validators=[required(), one_of(REGIONS)], validate_choice=False)
-    sex = RadioField(
-        _l("Sex"),
-        choices=choices(SEXES, blank=False),
-        validators=[InputRequired(message=_l("Please choose one option.")), one_of(SEXES)],
-        validate_choice=False,
-    )
-    email = EmailField(
-        _l("E-mail (optional)"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            max_length(254),
-            Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
-        ],
-    )
+    sector = code_select(_l("Sector"), SECTORS)
+    region = code_select(_l("Region"), REGIONS)
+    sex = sex_field()
+    email = email_field(_l("E-mail (optional)"), optional=True)
     show_name = BooleanField(_l("Show my name publicly next to my comment"))
     consent = BooleanField(
         _l("I agree to the processing of my personal data as described in the privacy notice."),
         validators=[InputRequired(message=_l("Please give your consent so that we can take your comment."))],
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.sector.choices = choices(SECTORS)
-        self.region.choices = choices(REGIONS)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -1,25 +1,27 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Optional, Regexp
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional, Regexp
 
-from eventreg.forms import BaseForm, choices, max_length, one_of, required, strip
+from eventreg.forms import (
+    BaseForm,
+    choices,
+    code_select,
+    email_field,
+    max_length,
+    one_of,
+    required,
+    sex_field,
+    strip,
+)
 from eventreg.i18n import languages
-from eventreg.vocabulary import REGIONS, SECTORS, SEXES
+from eventreg.vocabulary import REGIONS, SECTORS
 
 
 class ParticipantForm(BaseForm):
     full_name = StringField(_l("Full name"), validators=[required(), max_length(200)], filters=[strip])
-    email = EmailField(
-        _l("E-mail"),
-        filters=[strip],
-        validators=[
-            required(),
-            max_length(254),
-            Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
-        ],
-    )
+    email = email_field(_l("E-mail"))
     phone = StringField(
         _l("Phone (optional)"),
         filters=[strip],
@@ -36,14 +38,9 @@ class ParticipantForm(BaseForm):
     )
     organisation = StringField(_l("Organisation"), validators=[required(), max_length(300)], filters=[strip])
     position = StringField(_l("Position"), validators=[required(), max_length(200)], filters=[strip])
-    sector = SelectField(_l("Sector"), validators=[required(), one_of(SECTORS)], validate_choice=False)
-    region = SelectField(_l("Region"), validators=[required(), one_of(REGIONS)], validate_choice=False)
-    sex = RadioField(
-        _l("Sex"),
-        choices=choices(SEXES, blank=False),
-        validators=[InputRequired(message=_l("Please choose one option.")), one_of(SEXES)],
-        validate_choice=False,
-    )
+    sector = code_select(_l("Sector"), SECTORS)
+    region = code_select(_l("Region"), REGIONS)
+    sex = sex_field()
     interpretation_language = SelectField(
         _l("Language you want to follow the session in"), validators=[required()], validate_choice=False
     )
@@ -53,8 +50,7 @@ class ParticipantForm(BaseForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.sector.choices = choices(SECTORS)
-        self.region.choices = choices(REGIONS)
+        # Languages come from the app's configuration, so they are set per form, not per class.
         self.interpretation_language.choices = choices(languages())
         self.interpretation_language.validators = [required(), one_of(languages())]
 
@@ -67,12 +63,4 @@ class RegistrationForm(ParticipantForm):
 
 
 class RequestLinkForm(BaseForm):
-    email = EmailField(
-        _l("E-mail you registered with"),
-        filters=[strip],
-        validators=[
-            required(),
-            max_length(254),
-            Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
-        ],
-    )
+    email = email_field(_l("E-mail you registered with"))
