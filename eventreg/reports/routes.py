@@ -111,10 +111,12 @@ def _filter_request() -> tuple[FilterRequest, dict]:
     return wanted, choices
 
 
-def _refuse_bad_filters(wanted: FilterRequest):
+def _download_filters() -> FilterRequest:
     """Downloads never guess: with a bad filter they say so (400) instead of exporting something else."""
+    wanted, _choices = _filter_request()
     if wanted.problems:
         abort(400)
+    return wanted
 
 
 def _with_contacts() -> bool:
@@ -158,8 +160,7 @@ def feedback():
 @bp.get("/comments.csv")
 @roles_required("organiser", "analyst")
 def comments_csv():
-    wanted, _choices = _filter_request()
-    _refuse_bad_filters(wanted)
+    wanted = _download_filters()
     stream = exports.streaming_session()
     table = queries.comment_list(stream, wanted.filters, _with_contacts(), g.lang)
     return exports.csv_response(table, exports.stamped("comments", "csv"), closing=stream)
@@ -168,8 +169,7 @@ def comments_csv():
 @bp.get("/comments.xlsx")
 @roles_required("organiser", "analyst")
 def comments_xlsx():
-    wanted, _choices = _filter_request()
-    _refuse_bad_filters(wanted)
+    wanted = _download_filters()
     table = queries.comment_list(db.session, wanted.filters, _with_contacts(), g.lang)
     file = exports.xlsx_file([table])
     return exports.file_response(file, exports.stamped("comments", "xlsx"), exports.XLSX_MIMETYPE)
@@ -179,8 +179,7 @@ def comments_xlsx():
 @roles_required("organiser", "analyst")
 def summary_xlsx():
     """A sheet per breakdown (participation, then feedback) and the full comment list."""
-    wanted, _choices = _filter_request()
-    _refuse_bad_filters(wanted)
+    wanted = _download_filters()
     tables = [
         *queries.participation_tables(db.session, wanted.filters, wanted.unique),
         *queries.feedback_tables(db.session, wanted.filters, wanted.period),
@@ -193,8 +192,7 @@ def summary_xlsx():
 @bp.get("/comments.docx")
 @roles_required("organiser", "analyst")
 def comments_docx():
-    wanted, _choices = _filter_request()
-    _refuse_bad_filters(wanted)
+    wanted = _download_filters()
     if wanted.filters.document_id is None:
         flash(_("Choose a document first: the table of comments is made for one document."), "warning")
         return redirect(url_for("reports.feedback", **request.args.to_dict()), code=303)
@@ -207,8 +205,7 @@ def comments_docx():
 @bp.get("/participants.csv")
 @roles_required("organiser", "analyst")
 def participants_csv():
-    wanted, _choices = _filter_request()
-    _refuse_bad_filters(wanted)
+    wanted = _download_filters()
     stream = exports.streaming_session()
     table = queries.registration_list(stream, wanted.filters, _with_contacts(), g.lang)
     return exports.csv_response(table, exports.stamped("participants", "csv"), closing=stream)
@@ -218,8 +215,7 @@ def participants_csv():
 @roles_required("organiser", "analyst")
 def participants_xlsx():
     """The participant list (an attendance sheet with a signature column) and its breakdowns."""
-    wanted, _choices = _filter_request()
-    _refuse_bad_filters(wanted)
+    wanted = _download_filters()
     tables = [
         queries.registration_list(db.session, wanted.filters, _with_contacts(), g.lang),
         *queries.participation_tables(db.session, wanted.filters, wanted.unique),
