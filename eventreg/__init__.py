@@ -3,16 +3,44 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g, request
+from sqlalchemy.exc import DBAPIError
 
 from eventreg import config as config_module
 from eventreg.config import PROJECT_ROOT
 
 
+class EventregFlask(Flask):
+    """Flask, with one rule added: a write request that hit a transient lock error is run again.
+
+    Safe because a request is one unit of work: the failed attempt was rolled back whole, and a request
+    that already committed something is never replayed.
+    """
+
+    def dispatch_request(self):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().dispatch_request()
+        from eventreg.db import DatabaseBusy, db, is_transient, retry_pause
+
+        attempts = max(int(self.config.get("DB_RETRY_ATTEMPTS", 3)), 1)
+        for attempt in range(attempts):
+            try:
+                return super().dispatch_request()
+            except DBAPIError as error:
+                if not is_transient(error) or g.get("db_committed"):
+                    raise
+                db.session.rollback()
+                if attempt + 1 >= attempts:
+                    raise DatabaseBusy() from error
+                time.sleep(retry_pause(attempt))
+        raise AssertionError("unreachable")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = EventregFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),

@@ -1,24 +1,48 @@
-"""Engine and session handling: one engine per app, one session per application context.
+"""Engine, session and the one unit of work.
 
-SQLite is configured so that a write transaction can be started with BEGIN IMMEDIATE (see
-`write_transaction`), which is how capacity checks take their lock there; on PostgreSQL the same
-services take a row lock with SELECT ... FOR UPDATE.
+The convention (README, "Architecture"): a request, a CLI command or one worker step owns its unit of
+work. It opens it with `unit_of_work(session)`, which begins a transaction that holds the write lock from
+its first statement on SQLite (BEGIN IMMEDIATE) and commits once at the end. Services receive ids or
+plain values, lock the rows they decide on with `lock_one`/`lock_all` (SELECT ... FOR UPDATE on
+PostgreSQL; on SQLite the IMMEDIATE transaction already is the lock), re-read them under that lock,
+check, write and flush. They never commit, so they compose: one service may call another inside the
+same unit of work.
+
+A transient lock error (SQLite busy past its timeout, a PostgreSQL deadlock or serialization failure)
+rolls the whole unit back; `run_in_unit_of_work` and the request dispatcher (see eventreg/__init__.py)
+retry it a bounded number of times, then raise `DatabaseBusy`, which the error pages turn into a
+translated "please try again" page that gives back everything that was typed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
-from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import Engine, Select, create_engine, event, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 IMMEDIATE = "eventreg_sqlite_immediate"
+_IN_UNIT = "eventreg_unit_of_work"
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class UnitOfWorkRequired(RuntimeError):
+    """A service tried to lock or write outside a unit of work: a programming error, never user input."""
+
+
+class DatabaseBusy(Exception):
+    """The database stayed locked through every retry; the person is asked to send again."""
 
 
 def _normalise_url(url: str) -> str:
@@ -30,16 +54,22 @@ def _normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30000, **kwargs) -> Engine:
     url = _normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
-        _configure_sqlite(engine)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": sqlite_busy_timeout_ms / 1000, "check_same_thread": False},
+            # Error messages and logs never carry the values of a statement: they are people's details.
+            hide_parameters=True,
+            **kwargs,
+        )
+        _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         # Take transaction control away from the driver so that we decide how BEGIN is spelled.
@@ -47,7 +77,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -64,11 +94,20 @@ class Database:
     """A tiny Flask integration: `db.session` is the current app context's session."""
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"], **app.config.get("ENGINE_OPTIONS", {}))
-        app.extensions["eventreg.db"] = {
-            "engine": engine,
-            "sessionmaker": sessionmaker(bind=engine, expire_on_commit=False),
-        }
+        engine = make_engine(
+            app.config["DATABASE_URL"],
+            sqlite_busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000)),
+            **app.config.get("ENGINE_OPTIONS", {}),
+        )
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+        @event.listens_for(factory, "after_commit")
+        def note_commit(_session):
+            # A request that committed once must not be replayed by the retry in dispatch_request.
+            if has_request_context():
+                g.db_committed = True
+
+        app.extensions["eventreg.db"] = {"engine": engine, "sessionmaker": factory}
         app.teardown_appcontext(self._close_session)
 
     @property
@@ -91,16 +130,103 @@ class Database:
 db = Database()
 
 
+# --- the unit of work -------------------------------------------------------------------------------
+
+
+def in_unit_of_work(session: Session) -> bool:
+    return bool(session.info.get(_IN_UNIT))
+
+
+def require_unit_of_work(session: Session) -> None:
+    """Services that write call this first: their caller must own the transaction."""
+    if not in_unit_of_work(session):
+        raise UnitOfWorkRequired("open a unit_of_work(session) in the route, command or worker step")
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """One transaction that may write, owned by the caller: begins with the write lock, commits once.
+
+    Anything read before it was read outside the lock, so a read-only transaction still open is ended
+    first (its objects are expired and reload under the lock). Pending changes made outside a unit of
+    work are a programming error, never silently committed. Units do not nest: services compose inside
+    one, they do not open their own.
+    """
+    if in_unit_of_work(session):
+        raise UnitOfWorkRequired("a unit of work is already open; services must not open another")
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise UnitOfWorkRequired("changes were made outside a unit of work")
+        session.rollback()
+    session.info[_IN_UNIT] = True
+    try:
+        if is_sqlite(session):
+            session.connection(execution_options={IMMEDIATE: True})
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_IN_UNIT, None)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A lock conflict that the same work, run again, may get through."""
+    if not isinstance(error, DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in {"40001", "40P01", "55P03"}:  # serialization failure, deadlock, lock not available
+        return True
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def retry_pause(attempt: int) -> float:
+    # Jittered so that the requests that collided do not collide again in step.
+    return min(0.05 * (2**attempt), 0.5) * (0.5 + random.random())
+
+
+def run_in_unit_of_work(session: Session, work: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run `work` in a unit of work, again from the start after a transient lock error.
+
+    For CLI commands and worker steps; requests get the same retry from the dispatcher.
+    """
+    for attempt in range(attempts):
+        try:
+            with unit_of_work(session):
+                return work()
+        except DBAPIError as error:
+            if not is_transient(error):
+                raise
+            if attempt + 1 >= attempts:
+                raise DatabaseBusy() from error
+            time.sleep(retry_pause(attempt))
+    raise AssertionError("unreachable")
+
+
+# --- locking what a service decides on ----------------------------------------------------------------
+
+
+def lock_all(session: Session, stmt: Select) -> list:
+    """The rows of `stmt`, locked (FOR UPDATE on PostgreSQL) and re-read, inside the caller's unit of work."""
+    require_unit_of_work(session)
+    stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return list(session.scalars(stmt))
+
+
+def lock_one(session: Session, model: type[T], ident: int | None) -> T | None:
+    """One row by primary key, locked and re-read; None when it does not exist."""
+    if ident is None:
+        return None
+    rows = lock_all(session, select(model).where(model.id == ident))
+    return rows[0] if rows else None
+
+
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
-    """Run a block as one write transaction that holds the database's write lock from its start.
-
-    On SQLite this is BEGIN IMMEDIATE, so no other writer can slip in between a check and the insert
-    that depends on it; on PostgreSQL it is an ordinary transaction and callers lock the rows they
-    decide on with FOR UPDATE. Commits on success, rolls back on any error.
-    """
+    """Deprecated (issue 9 removes it): the old service-owned transaction. New code uses unit_of_work."""
     if session.in_transaction():
-        # Anything read before now was read outside the lock; finish it so the lock covers the decision.
         session.commit()
     if is_sqlite(session):
         session.connection(execution_options={IMMEDIATE: True})

@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from eventreg.db import DatabaseBusy
 from eventreg.i18n import best_language, language_from_path
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,16 @@ def _typed_text() -> list[str]:
     ]
 
 
+def _resend_fields() -> list[tuple[str, str]]:
+    """Every field of a POST the database was too busy to store, to send again with a fresh token."""
+    if request.method != "POST" or request.content_length is None or request.content_length > 1_000_000:
+        return []
+    try:
+        return [(k, v) for k, v in request.form.items(multi=True) if k not in _NOT_KEPT]
+    except Exception:  # an unreadable body has nothing to give back
+        return []
+
+
 def _render(code: int, error: Exception | None = None):
     if not g.get("lang"):
         g.lang = language_from_path(request.path) or best_language()
@@ -40,8 +51,9 @@ def _render(code: int, error: Exception | None = None):
         db.session.rollback()
     except Exception:  # the database itself may be what failed; the page must still render
         log.debug("rollback before error page failed", exc_info=True)
-    kept = _typed_text() if code in (400, 409, 429) else []
-    return render_template("errors/error.html", code=code, error=error, kept=kept), code
+    kept = _typed_text() if code in (400, 409, 429, 503) else []
+    resend = _resend_fields() if code == 503 else []
+    return render_template("errors/error.html", code=code, error=error, kept=kept, resend=resend), code
 
 
 def init_app(app: Flask) -> None:
@@ -54,6 +66,13 @@ def init_app(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return _render(error.code, error)
+
+    @app.errorhandler(DatabaseBusy)
+    def database_busy(error: DatabaseBusy):
+        # Many people acted at once and the retries ran out: nothing was stored, nothing is lost.
+        log.warning("database busy after retries on %s %s", request.method, request.url_rule)
+        response, code = _render(503, error)
+        return response, code, {"Retry-After": "5"}
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)
