@@ -74,33 +74,28 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
 
     from eventreg import cli, errors
-    from eventreg.main.routes import bp as main_bp
-    from eventreg.registration.routes import bp as registration_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(registration_bp)
-    _register_optional_blueprints(app)
+    # Listed explicitly: a renamed module fails loudly at start-up instead of silently dropping its URLs.
+    from eventreg.accounts.routes import bp as accounts_bp
+    from eventreg.consultation.routes import bp as consultation_bp
+    from eventreg.mail.routes import bp as mail_bp
+    from eventreg.main.routes import bp as main_bp
+    from eventreg.moderation.routes import bp as moderation_bp
+    from eventreg.organiser.routes import bp as organiser_bp
+    from eventreg.registration.routes import bp as registration_bp
+    from eventreg.reports.routes import bp as reports_bp
+
+    for blueprint in (
+        main_bp,
+        registration_bp,
+        consultation_bp,
+        organiser_bp,
+        accounts_bp,
+        reports_bp,
+        mail_bp,
+        moderation_bp,
+    ):
+        app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)
     return app
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    """Areas built in later issues register here once they exist."""
-    import importlib
-
-    for module_name in (
-        "eventreg.consultation.routes",
-        "eventreg.organiser.routes",
-        "eventreg.accounts.routes",
-        "eventreg.reports.routes",
-        "eventreg.mail.routes",
-        "eventreg.moderation.routes",
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.register_blueprint(module.bp)

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from eventreg.config import PROJECT_ROOT
+from eventreg.db import run_in_unit_of_work
 from eventreg.extensions import db
 
 db_cli = AppGroup("db", help="Database migrations.")
@@ -49,7 +50,7 @@ def load_demo() -> None:
     """Load the demo consultation (safe to run again: nothing is duplicated)."""
     from eventreg.demo import load_demo_data
 
-    created = load_demo_data(db.session)
+    created = run_in_unit_of_work(db.session, lambda: load_demo_data(db.session))
     click.echo("Demo data loaded." if created else "Demo data already present; nothing changed.")
 
 
@@ -59,29 +60,22 @@ def load_demo_if_empty() -> None:
     from eventreg.demo import database_is_empty, load_demo_data
 
     if database_is_empty(db.session):
-        load_demo_data(db.session)
+        run_in_unit_of_work(db.session, lambda: load_demo_data(db.session))
         click.echo("Empty database: demo data loaded.")
     else:
         click.echo("Database has data; demo not loaded.")
 
 
 def init_app(app: Flask) -> None:
+    # Listed explicitly: a renamed module fails loudly at start-up instead of silently losing commands.
+    from eventreg.accounts import cli as accounts_cli
+    from eventreg.consultation import cli as consultation_cli
+    from eventreg.mail import cli as mail_cli
+
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
-    for module_name in ("eventreg.consultation.cli", "eventreg.accounts.cli", "eventreg.mail.cli"):
-        _add_optional_commands(app, module_name)
-
-
-def _add_optional_commands(app: Flask, module_name: str) -> None:
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return
-    module.init_app(app)
+    for module in (consultation_cli, accounts_cli, mail_cli):
+        module.init_app(app)
 
 
 __all__ = ["current_app", "init_app", "upgrade_database"]

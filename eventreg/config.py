@@ -58,6 +58,10 @@ def from_environment(instance_path: str) -> dict:
         "DEVELOPMENT": development,
         # Test-only: skip the capacity lock so the concurrency test can prove it bites.
         "TESTING_SKIP_CAPACITY_LOCK": False,
+        "TESTING_SKIP_LOCKS": False,
+        # A write request that meets a transient lock error is run again this many times in all.
+        "DB_RETRY_ATTEMPTS": int(env.get("DB_RETRY_ATTEMPTS") or 3),
+        "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS") or 30000),
     }
     return config
 
@@ -72,5 +76,6 @@ def check(config: dict) -> None:
                 "SECRET_KEY is not set. Set it in the environment "
                 "(for example: export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))'))."
             )
-    if config.get("TESTING_SKIP_CAPACITY_LOCK") and not config.get("TESTING"):
-        raise ConfigError("TESTING_SKIP_CAPACITY_LOCK may only be used in tests.")
+    for switch in ("TESTING_SKIP_CAPACITY_LOCK", "TESTING_SKIP_LOCKS"):
+        if config.get(switch) and not config.get("TESTING"):
+            raise ConfigError(f"{switch} may only be used in tests.")

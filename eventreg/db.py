@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import Engine, Select, create_engine, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -160,7 +160,7 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         session.rollback()
     session.info[_IN_UNIT] = True
     try:
-        if is_sqlite(session):
+        if is_sqlite(session) and not locks_skipped():
             session.connection(execution_options={IMMEDIATE: True})
         yield session
         session.commit()
@@ -208,31 +208,46 @@ def run_in_unit_of_work(session: Session, work: Callable[[], T], *, attempts: in
 # --- locking what a service decides on ----------------------------------------------------------------
 
 
-def lock_all(session: Session, stmt: Select) -> list:
-    """The rows of `stmt`, locked (FOR UPDATE on PostgreSQL) and re-read, inside the caller's unit of work."""
+def lock_all(session: Session, stmt: Select, *, shared: bool = False) -> list:
+    """The rows of `stmt`, locked and re-read, inside the caller's unit of work.
+
+    FOR UPDATE on PostgreSQL, or FOR SHARE with `shared` (many may read-lock a row, as when many comments
+    are added while the consultation row must not change under them); on SQLite the IMMEDIATE
+    transaction already holds the only write lock.
+    """
     require_unit_of_work(session)
-    stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    if locks_skipped():
+        return list(session.scalars(stmt))
+    stmt = stmt.with_for_update(read=shared).execution_options(populate_existing=True)
     return list(session.scalars(stmt))
 
 
-def lock_one(session: Session, model: type[T], ident: int | None) -> T | None:
+def lock_one(session: Session, model: type[T], ident: int | None, *, shared: bool = False) -> T | None:
     """One row by primary key, locked and re-read; None when it does not exist."""
     if ident is None:
         return None
-    rows = lock_all(session, select(model).where(model.id == ident))
+    rows = lock_all(session, select(model).where(model.id == ident), shared=shared)
     return rows[0] if rows else None
 
 
-@contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
-    """Deprecated (issue 9 removes it): the old service-owned transaction. New code uses unit_of_work."""
-    if session.in_transaction():
+# --- the control that proves the locks matter (tests only) --------------------------------------------
+
+
+def locks_skipped() -> bool:
+    """Test-only switch: behave like a naive system that checks first and writes later.
+
+    With it, a unit of work takes no lock, and `checks_done` commits what was read and pauses, so two
+    requests decide on the same stale state. The concurrency tests turn it on to show that they fail
+    without the locks; the app refuses to start with it outside tests (config.check).
+    """
+    if not has_app_context():
+        return False
+    config = current_app.config
+    return bool(config.get("TESTING_SKIP_LOCKS") or config.get("TESTING_SKIP_CAPACITY_LOCK"))
+
+
+def checks_done(session: Session) -> None:
+    """Services call this between deciding and writing; it does nothing unless the locks are skipped."""
+    if locks_skipped():
         session.commit()
-    if is_sqlite(session):
-        session.connection(execution_options={IMMEDIATE: True})
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        time.sleep(current_app.config.get("TESTING_RACE_WINDOW", 0.05))

@@ -368,7 +368,10 @@ def _demo_registrations(session: Session, sessions: list[EventSession], now: dat
 
 
 def load_demo_data(session: Session, *, today: datetime | None = None) -> bool:
-    """Create the demo consultation and its sessions. Returns False when it is already there."""
+    """Create the demo consultation and its sessions. Returns False when it is already there.
+
+    Runs in the caller's unit of work (the `demo` commands own it).
+    """
     existing = session.scalar(select(Consultation).where(Consultation.slug == CONSULTATION_SLUG))
     if existing is not None:
         return False
@@ -384,7 +387,6 @@ def load_demo_data(session: Session, *, today: datetime | None = None) -> bool:
     from eventreg.consultation.demo_documents import load_demo_documents
 
     load_demo_documents(session, consultation)
-    session.commit()
     from eventreg.accounts.services import create_demo_accounts  # logins for trying the workspace
 
     create_demo_accounts(session)

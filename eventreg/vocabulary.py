@@ -7,6 +7,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from eventreg.models import (
+    CommentKind,
+    CommentSource,
+    CommentStatus,
+    Decision,
+    HideReason,
+    RegistrationStatus,
+    SessionKind,
+    Sex,
+)
+
 # ISO 3166-2:KG codes, in the order people expect to see them.
 REGIONS: dict[str, object] = {
     "KG-B": _l("Batken Region"),
@@ -32,54 +43,15 @@ SECTORS: dict[str, object] = {
     "citizen": _l("Individual citizen"),
 }
 
-SEXES: dict[str, object] = {
-    "female": _l("Female"),
-    "male": _l("Male"),
-    "undisclosed": _l("Prefer not to say"),
-}
-
-SESSION_KINDS: dict[str, object] = {
-    "working_group": _l("Working-group meeting"),
-    "regional": _l("Regional consultation"),
-    "civil_society": _l("Civil-society consultation"),
-    "online": _l("Online session"),
-}
-
-REGISTRATION_STATUSES: dict[str, object] = {
-    "confirmed": _l("Confirmed"),
-    "waitlisted": _l("On the waiting list"),
-    "cancelled": _l("Cancelled"),
-}
-
-COMMENT_KINDS: dict[str, object] = {
-    "support": _l("Support"),
-    "objection": _l("Objection"),
-    "amendment": _l("Amendment"),
-    "question": _l("Question"),
-    "other": _l("Other"),
-}
-
-COMMENT_SOURCES: dict[str, object] = {
-    "online": _l("Online"),
-    "paper": _l("Paper form"),
-    "spoken": _l("Spoken at a session"),
-    "letter": _l("Letter"),
-    "email": _l("E-mail"),
-}
-
-DECISIONS: dict[str, object] = {
-    "accepted": _l("Accepted"),
-    "partly_accepted": _l("Partly accepted"),
-    "rejected": _l("Rejected"),
-    "noted": _l("Noted"),
-}
-
-HIDE_REASONS: dict[str, object] = {
-    "spam": _l("Spam"),
-    "abusive": _l("Abusive"),
-    "off_topic": _l("Off-topic"),
-    "personal_data": _l("Contains personal data"),
-}
+# The codes that are enums carry their own labels (eventreg/models); these names stay for templates.
+SEXES: dict[str, object] = Sex.labels()
+SESSION_KINDS: dict[str, object] = SessionKind.labels()
+REGISTRATION_STATUSES: dict[str, object] = RegistrationStatus.labels()
+COMMENT_KINDS: dict[str, object] = CommentKind.labels()
+COMMENT_SOURCES: dict[str, object] = CommentSource.labels()
+COMMENT_STATUSES: dict[str, object] = CommentStatus.labels()
+DECISIONS: dict[str, object] = Decision.labels()
+HIDE_REASONS: dict[str, object] = HideReason.labels()
 
 
 def label(vocabulary: dict[str, object], code: str | None) -> str:
@@ -108,4 +80,6 @@ def init_app(app) -> None:
         source_label=lambda code: label(COMMENT_SOURCES, code),
         decision_label=lambda code: label(DECISIONS, code),
         hide_reason_label=lambda code: label(HIDE_REASONS, code),
+        comment_statuses=COMMENT_STATUSES,
+        comment_status_label=lambda code: label(COMMENT_STATUSES, code),
     )

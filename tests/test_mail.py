@@ -244,6 +244,7 @@ def test_reminder_the_day_before_is_sent_once_however_often_it_runs(client, db_s
         db_session, starts_at=now() + timedelta(days=5), ends_at=now() + timedelta(days=5, hours=2)
     )
     # registration is closed by the deadline for tomorrow's session, so people are added directly
+    from eventreg.db import unit_of_work
     from eventreg.registration.services import ParticipantDetails, register_participant
 
     def add(event, email, lang):
@@ -258,7 +259,8 @@ def test_reminder_the_day_before_is_sent_once_however_often_it_runs(client, db_s
             interpretation_language="ky",
             locale=lang,
         )
-        return register_participant(db_session, event.id, details, now=now() - timedelta(days=3))
+        with unit_of_work(db_session):
+            return register_participant(db_session, event.id, details, now=now() - timedelta(days=3))
 
     tomorrow.capacity = 2
     db_session.commit()

@@ -20,6 +20,7 @@ from eventreg.extensions import db
 from eventreg.mail import notify, sender
 from eventreg.mail.outbox import enqueue
 from eventreg.models import AuditEntry, OutboxMessage, Registration
+from eventreg.registration.links import personal_link
 from tests.auth_helpers import login_as, make_user
 from tests.factories import csrf_token, make_event_session, now
 from tests.factories_mail import SMTPServer, calendar_event, parts
@@ -193,8 +194,8 @@ def test_session_changed_and_cancelled_mails(client, db_session, smtp_server):
     event.starts_at, event.ends_at = new_start, new_start + timedelta(hours=3)
     event.venue = {"en": "Naryn, new hall", "ru": "Нарын, новый зал"}
     db_session.flush()
-    notify.session_changed(db_session, reg)
-    notify.session_cancelled(db_session, reg)
+    notify.session_changed(db_session, reg, link=personal_link(reg))
+    notify.session_cancelled(db_session, reg, link=personal_link(reg))
     db_session.commit()
     sender.send_due(db_session)
     _, changed, cancelled = smtp_server.messages()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from eventreg.db import unit_of_work
 from eventreg.models import AuditEntry, Comment, CommentDecisionChange, CommentGroup, OutboxMessage
 from eventreg.moderation import services
 from tests.auth_helpers import login_as, make_user
@@ -353,12 +354,12 @@ def test_hidden_and_merged_comments_are_not_decided(db_session, app):
         user = make_user(db_session, "organiser")
         document = make_document(db_session)
         comment = make_comment(db_session, document, status="hidden", hidden_reason="spam")
-        with pytest.raises(services.NotDecidable):
-            services.decide_comment(db_session, comment, "noted", {}, None, by=user)
-        with pytest.raises(services.UnknownDecision):
-            services.decide_comment(
-                db_session, make_comment(db_session, document), "maybe", {}, None, by=user
-            )
+        other = make_comment(db_session, document)
+        db_session.commit()
+        with pytest.raises(services.NotDecidable), unit_of_work(db_session):
+            services.decide_comment(db_session, comment.id, "noted", {}, None, by=user)
+        with pytest.raises(services.UnknownDecision), unit_of_work(db_session):
+            services.decide_comment(db_session, other.id, "maybe", {}, None, by=user)
 
 
 def test_outcome_mail_only_when_results_are_published_and_email_given(db_session, app):
@@ -370,9 +371,14 @@ def test_outcome_mail_only_when_results_are_published_and_email_given(db_session
         told = make_comment(db_session, published, language="ky", email="aigul@example.kg")
         no_email = make_comment(db_session, published, email=None)
 
-        services.decide_comment(db_session, quiet, "accepted", {"ky": "Кабыл алынды"}, None, by=user)
-        services.decide_comment(db_session, no_email, "noted", {}, None, by=user)
-        services.decide_comment(db_session, told, "accepted", {"ky": "Кабыл алынды"}, None, by=user)
+        db_session.commit()
+        for comment, decision, reason in (
+            (quiet, "accepted", {"ky": "Кабыл алынды"}),
+            (no_email, "noted", {}),
+            (told, "accepted", {"ky": "Кабыл алынды"}),
+        ):
+            with unit_of_work(db_session):
+                services.decide_comment(db_session, comment.id, decision, reason, None, by=user)
 
         db_session.expire_all()
         (message,) = db_session.scalars(select(OutboxMessage)).all()

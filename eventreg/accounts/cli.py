@@ -9,6 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from eventreg.accounts import services
+from eventreg.db import run_in_unit_of_work
 from eventreg.extensions import db
 
 users_cli = AppGroup("users", help="Staff accounts.")
@@ -30,7 +31,9 @@ def create(email: str, role: str, name: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = services.create_user(db.session, email, password, role, name=name)
+        user = run_in_unit_of_work(
+            db.session, lambda: services.create_user(db.session, email, password, role, name=name)
+        )
     except services.EmailTaken:
         raise click.ClickException(f"An account with the e-mail {email} already exists.") from None
     except services.PasswordTooShort:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from eventreg.accounts import services
 from eventreg.accounts.auth import LoggedInUser, roles_required
 from eventreg.accounts.forms import ROLE_LABELS, LoginForm, PasswordResetForm, RoleForm, UserCreateForm
+from eventreg.db import unit_of_work
 from eventreg.extensions import db, limiter
 from eventreg.forms import ConfirmForm, id_param
 from eventreg.models import Role, User
@@ -75,6 +76,8 @@ def login():
                 form.password.errors = [_("The e-mail or password is not right.")]
                 status = LOGIN_FAILED
             else:
+                with unit_of_work(db.session):
+                    user = services.record_login(db.session, user.id, form.password.data)
                 # A fresh session: nothing from before login (a planted session id) carries over.
                 session.clear()
                 logged_in = LoggedInUser(user)
@@ -91,7 +94,8 @@ def logout():
     if not form.validate():
         abort(400)
     if current_user.is_authenticated:
-        services.end_sessions(db.session, current_user.user)
+        with unit_of_work(db.session):
+            services.end_sessions(db.session, current_user.user.id)
     logout_user()
     session.clear()
     flash(_("You are logged out."), "success")
@@ -127,14 +131,15 @@ def create_user():
     if not form.validate():
         return _users_page(form, 400)
     try:
-        user = services.create_user(
-            db.session,
-            form.email.data,
-            form.password.data,
-            form.role.data,
-            name=form.name.data or "",
-            by=current_user.user,
-        )
+        with unit_of_work(db.session):
+            user = services.create_user(
+                db.session,
+                form.email.data,
+                form.password.data,
+                form.role.data,
+                name=form.name.data or "",
+                by=current_user.user,
+            )
     except services.EmailTaken:
         form.email.errors = [_("An account with this e-mail already exists.")]
         return _users_page(form, 409)
@@ -162,7 +167,8 @@ def change_role(user_id: int):
         flash(_("Please choose one of the options offered."), "error")
         return redirect(url_for("accounts.users"), code=303)
     try:
-        services.change_role(db.session, user.id, form.role.data, by=current_user.user)
+        with unit_of_work(db.session):
+            services.change_role(db.session, user.id, form.role.data, by=current_user.user)
     except services.CannotChangeOwnAccess:
         flash(_own_access_message(), "error")
     else:
@@ -182,7 +188,8 @@ def set_active(user_id: int):
         abort(400)
     active = request.form.get("active") == "1"
     try:
-        services.set_active(db.session, user.id, active, by=current_user.user)
+        with unit_of_work(db.session):
+            services.set_active(db.session, user.id, active, by=current_user.user)
     except services.CannotChangeOwnAccess:
         flash(_own_access_message(), "error")
     else:
@@ -201,7 +208,8 @@ def reset_password(user_id: int):
     status = 200
     if request.method == "POST":
         if form.validate():
-            services.reset_password(db.session, user.id, form.password.data, by=current_user.user)
+            with unit_of_work(db.session):
+                services.reset_password(db.session, user.id, form.password.data, by=current_user.user)
             flash(
                 _("New password set for %(email)s; they are logged out everywhere.", email=user.email),
                 "success",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eventreg import audit
 from eventreg.accounts.passwords import hash_password, needs_rehash, verify_password
-from eventreg.db import write_transaction
+from eventreg.db import lock_one, require_unit_of_work
 from eventreg.models import AuditEntry, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -54,17 +55,23 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if user is None or not user.active:
         return None
-    with write_transaction(session):
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        user.last_login_at = utcnow()
     return user
 
 
-def end_sessions(session: Session, user: User) -> None:
+def record_login(session: Session, user_id: int, password: str) -> User:
+    """Note a successful log-in (and upgrade the password hash if its parameters are old)."""
+    user = lock_one(session, User, user_id)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
     """Invalidate every session cookie this user has (the cookie carries the old version)."""
-    with write_transaction(session):
-        session.get(User, user.id, populate_existing=True).session_version += 1
+    lock_one(session, User, user_id).session_version += 1
+    session.flush()
 
 
 def _check_password(password: str) -> None:
@@ -83,13 +90,18 @@ def create_user(
     _check_role(role)
     _check_password(password)
     email = normalise_email(email)
-    with write_transaction(session):
-        if find_by_email(session, email) is not None:
-            raise EmailTaken(email)
-        user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role)
-        session.add(user)
-        session.flush()
-        audit.record(session, by, "user.create", user, role=role)
+    require_unit_of_work(session)
+    if find_by_email(session, email) is not None:
+        raise EmailTaken(email)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role)
+    session.add(user)
+    try:
+        with session.begin_nested():  # PostgreSQL: two admins creating the same address at once
+            session.flush()
+    except IntegrityError as exc:
+        raise EmailTaken(email) from exc
+    audit.record(session, by, "user.create", user, role=role)
+    session.flush()
     return user
 
 
@@ -97,33 +109,33 @@ def change_role(session: Session, user_id: int, role: str, *, by: User) -> User:
     _check_role(role)
     if user_id == by.id and role != Role.ADMIN:
         raise CannotChangeOwnAccess()
-    with write_transaction(session):
-        user = session.get(User, user_id, populate_existing=True)
-        old = user.role
-        user.role = role
-        audit.record(session, by, "user.role", user, old=old, new=role)
+    user = lock_one(session, User, user_id)
+    old = user.role
+    user.role = role
+    audit.record(session, by, "user.role", user, old=old, new=role)
+    session.flush()
     return user
 
 
 def set_active(session: Session, user_id: int, active: bool, *, by: User) -> User:
     if user_id == by.id and not active:
         raise CannotChangeOwnAccess()
-    with write_transaction(session):
-        user = session.get(User, user_id, populate_existing=True)
-        user.active = active
-        # Re-enabling must not bring back a cookie from before the account was disabled.
-        user.session_version += 1
-        audit.record(session, by, "user.enable" if active else "user.disable", user)
+    user = lock_one(session, User, user_id)
+    user.active = active
+    # Re-enabling must not bring back a cookie from before the account was disabled.
+    user.session_version += 1
+    audit.record(session, by, "user.enable" if active else "user.disable", user)
+    session.flush()
     return user
 
 
 def reset_password(session: Session, user_id: int, password: str, *, by: User | None) -> User:
     _check_password(password)
-    with write_transaction(session):
-        user = session.get(User, user_id, populate_existing=True)
-        user.password_hash = hash_password(password)
-        user.session_version += 1  # whoever knew the old password is logged out
-        audit.record(session, by, "user.password_reset", user)
+    user = lock_one(session, User, user_id)
+    user.password_hash = hash_password(password)
+    user.session_version += 1  # whoever knew the old password is logged out
+    audit.record(session, by, "user.password_reset", user)
+    session.flush()
     return user
 
 
@@ -150,7 +162,7 @@ def create_demo_accounts(session: Session) -> list[User]:
         user = User(email=email, name=name, password_hash=hash_password(password), role=role)
         session.add(user)
         created.append(user)
-    session.commit()
+    session.flush()
     return created
 
 

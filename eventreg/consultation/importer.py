@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from eventreg.db import write_transaction
+from eventreg.db import lock_one
 from eventreg.models import Consultation, Document, DocumentItem, ItemKind
 
 ACTION_COLUMNS = ("activity", "indicator", "responsible", "deadline", "funding")
@@ -661,29 +661,34 @@ def store_document(session: Session, consultation: Consultation, parsed: ParsedD
 
 def import_files(
     session: Session,
-    consultation: Consultation,
+    consultation_id: int,
     files: Iterable[tuple[str, bytes | str]],
     languages: Sequence[str],
     *,
     user=None,
     source: str = "upload",
 ) -> tuple[Document | None, list[ImportProblem]]:
-    """Parse and, only if nothing is wrong, store the files as a new version, with its audit entry."""
+    """Parse and, only if nothing is wrong, store the files as a new version, with its audit entry.
+
+    Runs in the caller's unit of work; the consultation row is locked so that two uploads of the same
+    document get versions n and n+1, not the same number twice.
+    """
     from eventreg import audit
 
     result = parse_files(files, languages)
     if not result.ok:
         return None, result.problems
-    with write_transaction(session):
-        document = store_document(session, consultation, result.document)
-        audit.record(
-            session,
-            user,
-            "document.import",
-            document,
-            key=document.key,
-            version=document.version,
-            items=len(result.document.items),
-            source=source,
-        )
+    consultation = lock_one(session, Consultation, consultation_id)
+    document = store_document(session, consultation, result.document)
+    audit.record(
+        session,
+        user,
+        "document.import",
+        document,
+        key=document.key,
+        version=document.version,
+        items=len(result.document.items),
+        source=source,
+    )
+    session.flush()
     return document, []

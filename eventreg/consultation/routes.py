@@ -27,6 +27,7 @@ from eventreg.accounts.routes import is_safe_next
 from eventreg.consultation import services
 from eventreg.consultation.forms import AUTHOR_FIELDS, CommentForm, UploadForm
 from eventreg.consultation.importer import import_files
+from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db, limiter
 from eventreg.forms import ConfirmForm, id_param
 from eventreg.i18n import languages
@@ -214,16 +215,17 @@ def comment(slug: str, key: str, number: str | None = None):
         registration_id=_registration_id_for(consultation),
     )
     try:
-        stored = services.create_comment(
-            db.session,
-            doc,
-            item,
-            kind=form.kind.data,
-            body=form.body.data,
-            proposed_wording=form.proposed_wording.data,
-            language=g.lang,
-            author=author,
-        )
+        with unit_of_work(db.session):
+            stored = services.create_comment(
+                db.session,
+                doc.id,
+                item.id if item is not None else None,
+                kind=form.kind.data,
+                body=form.body.data,
+                proposed_wording=form.proposed_wording.data,
+                language=g.lang,
+                author=author,
+            )
     except services.CommentsClosed:
         return _render_comment_form(
             consultation, doc, item, form, status=409, refused=_closed_message(consultation)
@@ -334,14 +336,15 @@ def upload():
                 status = 400
             else:
                 consultation = _consultation_or_404(form.consultation.data)
-                document, problems = import_files(
-                    db.session,
-                    consultation,
-                    [(f.filename, f.read()) for f in files],
-                    list(languages()),
-                    user=current_user.user,
-                    source="upload",
-                )
+                with unit_of_work(db.session):
+                    document, problems = import_files(
+                        db.session,
+                        consultation.id,
+                        [(f.filename, f.read()) for f in files],
+                        list(languages()),
+                        user=current_user.user,
+                        source="upload",
+                    )
                 if document is not None:
                     flash(
                         _(

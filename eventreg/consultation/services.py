@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from eventreg.db import checks_done, lock_one
 from eventreg.models import (
     Comment,
     CommentKind,
@@ -50,8 +51,8 @@ class CommentAuthor:
 
 def create_comment(
     session: Session,
-    document: Document,
-    item: DocumentItem | None,
+    document_id: int,
+    item_id: int | None,
     *,
     kind: str,
     body: str,
@@ -63,25 +64,31 @@ def create_comment(
     entered_by: User | None = None,
     now: datetime | None = None,
 ) -> Comment:
-    """Store a new comment (status "new", waiting for moderation) and commit.
+    """Store a new comment (status "new", waiting for moderation) in the caller's unit of work.
 
     Online comments are accepted only while the consultation is open; organisers entering comments
-    given on paper or at a session (entered_by set) may do so after it closes.
+    given on paper or at a session (entered_by set) may do so after it closes. The consultation row is
+    read-locked, so nobody closes it between the check and the insert.
     """
     now = now or utcnow()
-    if item is not None and item.document_id != document.id:
-        raise CommentError("item does not belong to the document")
     if kind not in {k.value for k in CommentKind}:
         raise CommentError(f"unknown comment kind {kind!r}")
     if not body.strip() or len(body) > BODY_MAX or len(proposed_wording or "") > WORDING_MAX:
         raise CommentError("comment empty or too long")
-    if entered_by is None:
-        consultation = session.get(Consultation, document.consultation_id)
-        if not consultation.comments_open(now):
-            raise CommentsClosed()
+    document = session.get(Document, document_id)
+    if document is None:
+        raise CommentError("no such document")
+    consultation = lock_one(session, Consultation, document.consultation_id, shared=True)
+    if item_id is not None:
+        item_document = session.scalar(select(DocumentItem.document_id).where(DocumentItem.id == item_id))
+        if item_document != document.id:
+            raise CommentError("item does not belong to the document")
+    if entered_by is None and not consultation.comments_open(now):
+        raise CommentsClosed()
+    checks_done(session)
     comment = Comment(
         document_id=document.id,
-        item_id=item.id if item is not None else None,
+        item_id=item_id,
         kind=kind,
         body=body.strip(),
         proposed_wording=(proposed_wording or "").strip() or None,
@@ -101,7 +108,7 @@ def create_comment(
         created_at=now,
     )
     session.add(comment)
-    session.commit()
+    session.flush()
     return comment
 
 

@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from eventreg.db import run_in_unit_of_work
 from eventreg.extensions import db
 from eventreg.mail import sender, services
 
@@ -29,7 +30,7 @@ def send() -> None:
 @mail_cli.command("remind")
 def remind() -> None:
     """Queue the day-before reminders (safe to run twice: nobody is reminded twice)."""
-    queued = services.queue_reminders(db.session)
+    queued = run_in_unit_of_work(db.session, lambda: services.queue_reminders(db.session))
     click.echo(f"Queued {queued} reminder(s).")
 
 
@@ -65,7 +66,7 @@ def run_worker(
         try:
             with app.app_context():
                 if remind_every > 0 and time.monotonic() - last_reminders >= remind_every:
-                    services.queue_reminders(db.session)
+                    run_in_unit_of_work(db.session, lambda: services.queue_reminders(db.session))
                     last_reminders = time.monotonic()
                 attempted = sender.send_due(db.session).attempted
         except Exception:

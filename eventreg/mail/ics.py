@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from eventreg.i18n import localized
 from eventreg.models import EventSession, Registration, utcnow
@@ -27,10 +29,13 @@ def _sequence(event_session: EventSession) -> int:
     return int(changed.timestamp() // 60)
 
 
-def registration_calendar(
-    registration: Registration, *, link: str, description: str, cancelled: bool = False
-) -> bytes:
-    """An iCalendar file for the session of `registration`, in Bishkek time and the person's language."""
+def registration_calendar(registration: Registration, *, link: str, cancelled: bool = False) -> bytes:
+    """An iCalendar file for the session of `registration`, in Bishkek time and the person's language.
+
+    The one place calendar text is written: the e-mail's attachment and the download are the same file.
+    """
+    with force_locale(registration.locale):
+        description = "\n".join([_("Your personal link (see, change or cancel your registration):"), link])
     event_session = registration.session
     lang = registration.locale
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])

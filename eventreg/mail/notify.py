@@ -6,26 +6,23 @@ HTML and, where it helps, a calendar file), so the worker only has to deliver wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from eventreg.mail.ics import registration_calendar
-from eventreg.mail.outbox import enqueue
+from eventreg.mail.outbox import enqueue, new_message
 from eventreg.models import OutboxMessage, Registration, utcnow
 
 # Messages whose session the person should have in their calendar; the cancellations remove it again.
 CALENDAR_KINDS = {"registration_confirmed", "registration_promoted", "session_changed", "session_reminder"}
 CALENDAR_CANCEL_KINDS = {"registration_cancelled", "session_cancelled"}
-
-
-def personal_link(registration: Registration) -> str:
-    # Links in mail come from BASE_URL, never from the request's Host header.
-    base = current_app.config["BASE_URL"]
-    return f"{base}/{registration.locale}/r/{registration.token}"
 
 
 def _render(kind: str, **context) -> tuple[str, str]:
@@ -34,8 +31,7 @@ def _render(kind: str, **context) -> tuple[str, str]:
 
 
 def _calendar_attachment(registration: Registration, link: str, *, cancelled: bool) -> dict:
-    description = "\n".join([_("Your personal link (see, change or cancel your registration):"), link])
-    content = registration_calendar(registration, link=link, description=description, cancelled=cancelled)
+    content = registration_calendar(registration, link=link, cancelled=cancelled)
     return {
         "filename": "session.ics",
         "mimetype": "text/calendar",
@@ -50,11 +46,11 @@ def _registration_message(
     kind: str,
     subject,
     *,
+    link: str,
     dedupe_key: str | None = None,
     **extra,
 ) -> OutboxMessage | None:
     with force_locale(registration.locale):
-        link = personal_link(registration)
         context = {
             "registration": registration,
             "event_session": registration.session,
@@ -82,54 +78,63 @@ def _registration_message(
         )
 
 
-def registration_confirmed(session: Session, registration: Registration) -> None:
-    _registration_message(session, registration, "registration_confirmed", _l("Your place is confirmed"))
+def registration_confirmed(session: Session, registration: Registration, *, link: str) -> None:
+    _registration_message(
+        session, registration, "registration_confirmed", _l("Your place is confirmed"), link=link
+    )
 
 
-def registration_waitlisted(session: Session, registration: Registration) -> None:
-    # Imported here: the registration services import this module.
-    from eventreg.registration.services import waitlist_position
-
+def registration_waitlisted(
+    session: Session, registration: Registration, *, link: str, position: int
+) -> None:
     _registration_message(
         session,
         registration,
         "registration_waitlisted",
         _l("You are on the waiting list"),
-        position=waitlist_position(session, registration),
+        link=link,
+        position=position,
     )
 
 
-def registration_promoted(session: Session, registration: Registration) -> None:
+def registration_promoted(session: Session, registration: Registration, *, link: str) -> None:
     _registration_message(
         session,
         registration,
         "registration_promoted",
         _l("A place has opened: your registration is confirmed"),
+        link=link,
     )
 
 
-def registration_changed(session: Session, registration: Registration) -> None:
-    _registration_message(session, registration, "registration_changed", _l("Your registration was updated"))
-
-
-def registration_cancelled(session: Session, registration: Registration) -> None:
+def registration_changed(session: Session, registration: Registration, *, link: str) -> None:
     _registration_message(
-        session, registration, "registration_cancelled", _l("Your registration is cancelled")
+        session, registration, "registration_changed", _l("Your registration was updated"), link=link
     )
 
 
-def registration_link(session: Session, registration: Registration) -> None:
-    _registration_message(session, registration, "registration_link", _l("Your personal registration link"))
+def registration_cancelled(session: Session, registration: Registration, *, link: str) -> None:
+    _registration_message(
+        session, registration, "registration_cancelled", _l("Your registration is cancelled"), link=link
+    )
 
 
-def session_changed(session: Session, registration: Registration) -> None:
+def registration_link(session: Session, registration: Registration, *, link: str) -> None:
+    _registration_message(
+        session, registration, "registration_link", _l("Your personal registration link"), link=link
+    )
+
+
+def session_changed(session: Session, registration: Registration, *, link: str) -> None:
     """Organisers changed the time or place of a session this person is registered for."""
-    _registration_message(session, registration, "session_changed", _l("Your session has changed"))
+    _registration_message(session, registration, "session_changed", _l("Your session has changed"), link=link)
 
 
-def session_cancelled(session: Session, registration: Registration) -> None:
+def session_cancelled(session: Session, registration: Registration, *, link: str) -> None:
     """Organisers cancelled a session this person is registered for."""
-    _registration_message(session, registration, "session_cancelled", _l("Your session is cancelled"))
+    _registration_message(
+        session, registration, "session_cancelled", _l("Your session is cancelled"), link=link
+    )
 
 
 def reminder_key(registration: Registration) -> str:
@@ -137,53 +142,88 @@ def reminder_key(registration: Registration) -> str:
     return f"reminder:{registration.id}:{registration.session.starts_at:%Y%m%dT%H%M}"
 
 
-def session_reminder(session: Session, registration: Registration) -> OutboxMessage | None:
+def session_reminder(session: Session, registration: Registration, *, link: str) -> OutboxMessage | None:
     """The day-before reminder; queued at most once per registration and start time (None if already)."""
     return _registration_message(
         session,
         registration,
         "session_reminder",
         _l("Reminder: your session is tomorrow"),
+        link=link,
         dedupe_key=reminder_key(registration),
     )
 
 
 def organiser_message(
-    session: Session, registration: Registration, subject: str, body: str
+    session: Session, registration: Registration, subject: str, body: str, *, link: str
 ) -> OutboxMessage | None:
     """A message an organiser wrote to everyone registered for a session, wrapped in the person's language."""
-    return _registration_message(session, registration, "organiser_message", subject, body=body)
+    return _registration_message(session, registration, "organiser_message", subject, link=link, body=body)
 
 
-def comment_decided(session: Session, comment) -> None:
+def comment_decided(session: Session, comment) -> int:
     """Tell a comment's author (if they gave an e-mail) the decision on it, once it is public."""
-    if not comment.email or comment.decision is None:
-        return
-    with force_locale(comment.language):
-        subject = str(_l("The decision on your comment"))
-        context = {
-            "comment": comment,
-            "document": comment.document,
-            "item": comment.item,
-            "lang": comment.language,
-            "subject": subject,
-            "base_url": current_app.config["BASE_URL"],
-        }
-        body_text, body_html = _render("comment_decided", **context)
-        enqueue(
-            session,
-            kind="comment_decided",
-            recipient=comment.email,
-            subject=subject,
-            body_text=body_text,
-            body_html=body_html,
-            locale=comment.language,
-            # One decision message per comment, even if publishing is triggered twice.
-            dedupe_key=f"comment_decided:{comment.id}:{comment.decided_at:%Y%m%dT%H%M%S}"
-            if comment.decided_at
-            else None,
+    return comments_decided(session, [comment])
+
+
+def comments_decided(session: Session, comments: Sequence, *, now: datetime | None = None) -> int:
+    """Tell each author the decision on their comment; returns how many messages were queued.
+
+    Publishing results hands over every decided comment at once, so this works in a fixed number of
+    statements whatever their number: one look-up of the messages already queued, one insert of the new
+    ones, one update that marks the authors as told. The caller loads each comment's document and item.
+    """
+    from eventreg.models import Comment  # the models are a leaf, like this module
+
+    now = now or utcnow()
+    todo = [c for c in comments if c.email and c.decision is not None]
+    if not todo:
+        return 0
+    # One decision message per comment and decision, even if publishing is triggered twice.
+    keys = {c.id: f"comment_decided:{c.id}:{(c.decided_at or now):%Y%m%dT%H%M%S}" for c in todo}
+    queued = set(
+        session.scalars(
+            select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys.values())))
         )
-    comment.outcome_notified_at = utcnow()
+    )
+    base_url = current_app.config["BASE_URL"]
+    messages = []
+    for comment in todo:
+        if keys[comment.id] in queued:
+            continue
+        with force_locale(comment.language):
+            subject = str(_l("The decision on your comment"))
+            body_text, body_html = _render(
+                "comment_decided",
+                comment=comment,
+                document=comment.document,
+                item=comment.item,
+                lang=comment.language,
+                subject=subject,
+                base_url=base_url,
+            )
+        messages.append(
+            new_message(
+                kind="comment_decided",
+                recipient=comment.email,
+                subject=subject,
+                body_text=body_text,
+                body_html=body_html,
+                locale=comment.language,
+                dedupe_key=keys[comment.id],
+            )
+        )
+    session.add_all(messages)
+    session.flush()
+    session.execute(
+        update(Comment)
+        .where(Comment.id.in_([c.id for c in todo]))
+        .values(outcome_notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    for comment in todo:
+        set_committed_value(comment, "outcome_notified_at", now)  # the row itself was updated above
+    return len(messages)
 
 
 def notify_published_outcomes(session: Session, document) -> int:
@@ -191,13 +231,14 @@ def notify_published_outcomes(session: Session, document) -> int:
     from eventreg.models import Comment
 
     pending = session.scalars(
-        select(Comment).where(
+        select(Comment)
+        .where(
             Comment.document_id == document.id,
             Comment.decision.is_not(None),
             Comment.email.is_not(None),
             Comment.outcome_notified_at.is_(None),
         )
+        .options(selectinload(Comment.item), selectinload(Comment.document))
+        .order_by(Comment.id)
     ).all()
-    for comment in pending:
-        comment_decided(session, comment)
-    return len(pending)
+    return comments_decided(session, pending)

@@ -40,7 +40,34 @@ def enqueue(
         exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
         if exists is not None:
             return None
-    message = OutboxMessage(
+    message = new_message(
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments,
+        locale=locale,
+        dedupe_key=dedupe_key,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def new_message(
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body_text: str,
+    locale: str,
+    body_html: str | None = None,
+    attachments: list[dict] | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """An outbox row, not yet added: for callers that queue many messages in one insert."""
+    return OutboxMessage(
         kind=kind,
         recipient=recipient,
         subject=subject,
@@ -51,6 +78,3 @@ def enqueue(
         dedupe_key=dedupe_key,
         message_id=new_message_id(),
     )
-    session.add(message)
-    session.flush()
-    return message

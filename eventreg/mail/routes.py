@@ -11,11 +11,13 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from eventreg.accounts.auth import roles_required
+from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db
 from eventreg.forms import ConfirmForm, id_param
 from eventreg.i18n import local_datetime, localized
 from eventreg.mail import sender, services
 from eventreg.mail.forms import WriteToSessionForm
+from eventreg.models import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,7 @@ KIND_LABELS = {
     "organiser_message": _l("Message from organisers"),
     "comment_decided": _l("Decision on a comment"),
 }
-STATUS_LABELS = {
-    "pending": _l("Waiting to be sent"),
-    "sending": _l("Being sent"),
-    "sent": _l("Sent"),
-    "failed": _l("Failed"),
-}
+STATUS_LABELS = OutboxStatus.labels()
 
 
 @bp.after_app_request
@@ -106,7 +103,8 @@ def retry(message_id: int):
         flash(_("The form had expired. Please try again."), "warning")
         return redirect(url_for("mail.outbox", status="failed"), code=303)
     try:
-        services.retry_message(db.session, message_id, by=current_user.user)
+        with unit_of_work(db.session):
+            services.retry_message(db.session, message_id, by=current_user.user)
     except services.NotRetryable:
         flash(_("Only a failed message can be sent again."), "warning")
         return redirect(url_for("mail.outbox"), code=303)
@@ -134,14 +132,15 @@ def write():
     if not form.validate():
         return render_template("mail_admin/write.html", form=form), 400
     try:
-        queued = services.write_to_session(
-            db.session,
-            int(form.session_id.data),
-            subject=form.subject.data,
-            body=form.body.data,
-            include_waitlisted=form.include_waitlisted.data,
-            by=current_user.user,
-        )
+        with unit_of_work(db.session):
+            queued = services.write_to_session(
+                db.session,
+                int(form.session_id.data),
+                subject=form.subject.data,
+                body=form.body.data,
+                include_waitlisted=form.include_waitlisted.data,
+                by=current_user.user,
+            )
     except services.NoRecipients:
         form.session_id.errors = [
             _("Nobody is registered for this session yet, so there is no one to write to.")

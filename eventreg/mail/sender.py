@@ -31,7 +31,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from eventreg.db import write_transaction
+from eventreg.db import unit_of_work
 from eventreg.models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,8 @@ def claim_due(session: Session, *, now: datetime | None = None, limit: int | Non
     now = now or utcnow()
     limit = limit or int(_setting("MAIL_BATCH_SIZE", DEFAULT_BATCH_SIZE))
     lease_until = now + timedelta(seconds=int(_setting("MAIL_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)))
-    with write_transaction(session):
+    # A worker step: it owns this short unit of work (claiming), as `_finish` owns the outcome's.
+    with unit_of_work(session):
         rows = list(
             session.scalars(
                 select(OutboxMessage)
@@ -132,7 +133,7 @@ def claim_due(session: Session, *, now: datetime | None = None, limit: int | Non
 
 def _finish(session: Session, message_id: int, lease_until: datetime, **values) -> bool:
     """Store an outcome only if this worker still holds the lease; False if another took over."""
-    with write_transaction(session):
+    with unit_of_work(session):
         result = session.execute(
             update(OutboxMessage)
             .where(

@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from eventreg import audit
-from eventreg.db import write_transaction
+from eventreg.db import lock_all, lock_one
 from eventreg.mail import notify
 from eventreg.models import (
     EventSession,
@@ -23,6 +22,7 @@ from eventreg.models import (
     User,
     utcnow,
 )
+from eventreg.registration.links import personal_link
 
 STATUSES = [s.value for s in OutboxStatus]
 
@@ -67,14 +67,14 @@ def retry_message(
 ) -> OutboxMessage:
     """Put a failed message back in the queue with a fresh set of attempts, due now."""
     now = now or utcnow()
-    with write_transaction(session):
-        message = session.get(OutboxMessage, message_id, populate_existing=True, with_for_update=True)
-        if message is None or message.status != OutboxStatus.FAILED:
-            raise NotRetryable()
-        message.status = OutboxStatus.PENDING.value
-        message.attempts = 0
-        message.next_attempt_at = now
-        audit.record(session, by, "mail.retry", message, kind=message.kind)
+    message = lock_one(session, OutboxMessage, message_id)
+    if message is None or message.status != OutboxStatus.FAILED:
+        raise NotRetryable()
+    message.status = OutboxStatus.PENDING.value
+    message.attempts = 0
+    message.next_attempt_at = now
+    audit.record(session, by, "mail.retry", message, kind=message.kind)
+    session.flush()
     return message
 
 
@@ -104,24 +104,26 @@ def write_to_session(
     include_waitlisted: bool,
     by: User,
 ) -> int:
-    """Queue the organiser's message for each registered participant, in one transaction. Returns how many."""
-    with write_transaction(session):
-        event_session = session.get(EventSession, event_session_id)
-        if event_session is None:
-            raise NoRecipients()
-        people = recipients(session, event_session_id, include_waitlisted=include_waitlisted)
-        if not people:
-            raise NoRecipients()
-        for registration in people:
-            notify.organiser_message(session, registration, subject.strip(), body.strip())
-        audit.record(
-            session,
-            by,
-            "mail.write_to_session",
-            event_session,
-            recipients=len(people),
-            include_waitlisted=include_waitlisted,
+    """Queue the organiser's message for each registered participant. Returns how many."""
+    event_session = lock_one(session, EventSession, event_session_id, shared=True)
+    if event_session is None:
+        raise NoRecipients()
+    people = recipients(session, event_session_id, include_waitlisted=include_waitlisted)
+    if not people:
+        raise NoRecipients()
+    for registration in people:
+        notify.organiser_message(
+            session, registration, subject.strip(), body.strip(), link=personal_link(registration)
         )
+    audit.record(
+        session,
+        by,
+        "mail.write_to_session",
+        event_session,
+        recipients=len(people),
+        include_waitlisted=include_waitlisted,
+    )
+    session.flush()
     return len(people)
 
 
@@ -161,32 +163,24 @@ def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
     """Queue the day-before reminder for every confirmed registration not reminded yet. Returns how many.
 
     Safe to run any number of times, from cron or the worker, even two at once: each reminder has a
-    dedupe key, and a concurrent run that inserted the same key first simply wins.
+    dedupe key, checked with the sessions concerned locked.
     """
     now = now or utcnow()
-    for attempt in range(2):
-        try:
-            return _queue_reminders_once(session, now)
-        except IntegrityError:
-            # Another run queued some of the same reminders between our check and our insert.
-            if attempt == 1:
-                raise
-    return 0
-
-
-def _queue_reminders_once(session: Session, now: datetime) -> int:
+    due = [s.id for s in sessions_needing_reminders(session, now)]
+    # Two runs at once serialise on these rows, so the second sees what the first queued.
+    locked = lock_all(session, select(EventSession).where(EventSession.id.in_(due)).order_by(EventSession.id))
     queued = 0
-    with write_transaction(session):
-        for event_session in sessions_needing_reminders(session, now):
-            confirmed = session.scalars(
-                select(Registration)
-                .where(
-                    Registration.session_id == event_session.id,
-                    Registration.status == RegistrationStatus.CONFIRMED,
-                )
-                .order_by(Registration.id)
+    for event_session in sorted(locked, key=lambda s: (s.starts_at, s.id)):
+        confirmed = session.scalars(
+            select(Registration)
+            .where(
+                Registration.session_id == event_session.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
             )
-            for registration in confirmed:
-                if notify.session_reminder(session, registration) is not None:
-                    queued += 1
+            .order_by(Registration.id)
+        )
+        for registration in confirmed:
+            if notify.session_reminder(session, registration, link=personal_link(registration)) is not None:
+                queued += 1
+    session.flush()
     return queued

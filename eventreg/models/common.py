@@ -38,4 +38,26 @@ LocalizedJSON = JSON().with_variant(JSONB(), "postgresql")
 
 
 class StrEnum(enum.StrEnum):
-    """Enum stored as its plain string value, so new values need no database migration."""
+    """Enum stored as its plain string value, so new values need no database migration.
+
+    A member may carry its translated label (`CONFIRMED = "confirmed", _l("Confirmed")`): the code and
+    the words people read have one source, the way Indico's enums carry `__titles__`.
+    """
+
+    def __new__(cls, value: str, label=None):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._label = label
+        return member
+
+    @property
+    def label(self) -> str:
+        return str(self._label) if self._label is not None else self.value
+
+    @classmethod
+    def labels(cls) -> dict[str, object]:
+        """{code: lazy label} in declaration order, for select fields and templates."""
+        return {member.value: member._label or member.value for member in cls}
+
+
+LabelledEnum = StrEnum

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,40 +20,40 @@ class ItemKind(StrEnum):
 
 
 class CommentKind(StrEnum):
-    SUPPORT = "support"
-    OBJECTION = "objection"
-    AMENDMENT = "amendment"
-    QUESTION = "question"
-    OTHER = "other"
+    SUPPORT = "support", _l("Support")
+    OBJECTION = "objection", _l("Objection")
+    AMENDMENT = "amendment", _l("Amendment")
+    QUESTION = "question", _l("Question")
+    OTHER = "other", _l("Other")
 
 
 class CommentSource(StrEnum):
-    ONLINE = "online"
-    PAPER = "paper"
-    SPOKEN = "spoken"
-    LETTER = "letter"
-    EMAIL = "email"
+    ONLINE = "online", _l("Online")
+    PAPER = "paper", _l("Paper form")
+    SPOKEN = "spoken", _l("Spoken at a session")
+    LETTER = "letter", _l("Letter")
+    EMAIL = "email", _l("E-mail")
 
 
 class CommentStatus(StrEnum):
-    NEW = "new"
-    PUBLISHED = "published"
-    HIDDEN = "hidden"
-    MERGED = "merged"  # a duplicate of another comment (duplicate_of_id)
+    NEW = "new", _l("New")
+    PUBLISHED = "published", _l("Published")
+    HIDDEN = "hidden", _l("Hidden")
+    MERGED = "merged", _l("Duplicate (merged)")  # a duplicate of another comment (duplicate_of_id)
 
 
 class HideReason(StrEnum):
-    SPAM = "spam"
-    ABUSIVE = "abusive"
-    OFF_TOPIC = "off_topic"
-    PERSONAL_DATA = "personal_data"
+    SPAM = "spam", _l("Spam")
+    ABUSIVE = "abusive", _l("Abusive")
+    OFF_TOPIC = "off_topic", _l("Off-topic")
+    PERSONAL_DATA = "personal_data", _l("Contains personal data")
 
 
 class Decision(StrEnum):
-    ACCEPTED = "accepted"
-    PARTLY_ACCEPTED = "partly_accepted"
-    REJECTED = "rejected"
-    NOTED = "noted"
+    ACCEPTED = "accepted", _l("Accepted")
+    PARTLY_ACCEPTED = "partly_accepted", _l("Partly accepted")
+    REJECTED = "rejected", _l("Rejected")
+    NOTED = "noted", _l("Noted")
 
 
 class Document(Base):

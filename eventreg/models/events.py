@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -13,10 +14,10 @@ from .common import LocalizedJSON, StrEnum, UTCDateTime, utcnow
 
 
 class SessionKind(StrEnum):
-    WORKING_GROUP = "working_group"
-    REGIONAL = "regional"
-    CIVIL_SOCIETY = "civil_society"
-    ONLINE = "online"
+    WORKING_GROUP = "working_group", _l("Working-group meeting")
+    REGIONAL = "regional", _l("Regional consultation")
+    CIVIL_SOCIETY = "civil_society", _l("Civil-society consultation")
+    ONLINE = "online", _l("Online session")
 
 
 class SessionStatus(StrEnum):
@@ -26,15 +27,15 @@ class SessionStatus(StrEnum):
 
 
 class RegistrationStatus(StrEnum):
-    CONFIRMED = "confirmed"
-    WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
+    CONFIRMED = "confirmed", _l("Confirmed")
+    WAITLISTED = "waitlisted", _l("On the waiting list")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 class Sex(StrEnum):
-    FEMALE = "female"
-    MALE = "male"
-    UNDISCLOSED = "undisclosed"
+    FEMALE = "female", _l("Female")
+    MALE = "male", _l("Male")
+    UNDISCLOSED = "undisclosed", _l("Prefer not to say")
 
 
 class Consultation(Base):

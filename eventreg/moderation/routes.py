@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from eventreg.accounts.auth import roles_required
 from eventreg.consultation.services import CommentAuthor
+from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db
 from eventreg.forms import ConfirmForm, id_param
 from eventreg.i18n import languages, localized
@@ -25,27 +25,12 @@ from eventreg.models import (
 )
 from eventreg.moderation import services
 from eventreg.moderation.forms import BulkForm, GroupForm, HideForm, MergeForm, PaperEntryForm, decision_form
-from eventreg.vocabulary import COMMENT_KINDS, COMMENT_SOURCES, label
+from eventreg.vocabulary import COMMENT_KINDS, COMMENT_SOURCES, COMMENT_STATUSES
 
 bp = Blueprint("moderation", __name__, url_prefix="/<lang:lang_code>/organiser/comments")
 
-PAGE_SIZE = 100
-COMMENT_STATUSES: dict[str, object] = {
-    CommentStatus.NEW.value: _l("New"),
-    CommentStatus.PUBLISHED.value: _l("Published"),
-    CommentStatus.HIDDEN.value: _l("Hidden"),
-    CommentStatus.MERGED.value: _l("Duplicate (merged)"),
-}
 STATUSES = set(COMMENT_STATUSES)
 SITTING_KEY = "moderation_sitting"  # ids of comments typed in during this paper-entry sitting
-
-
-@bp.context_processor
-def moderation_labels() -> dict:
-    return {
-        "comment_statuses": COMMENT_STATUSES,
-        "comment_status_label": lambda code: label(COMMENT_STATUSES, code),
-    }
 
 
 def _me() -> User:
@@ -103,30 +88,24 @@ def queue():
         "session": args.get("session", ""),
     }
     page = min(max(id_param(args.get("page")) or 1, 1), 10_000)
-    stmt = select(Comment, DocumentItem).outerjoin(DocumentItem, DocumentItem.id == Comment.item_id)
-    if id_param(filters["document"]) is not None:
-        stmt = stmt.where(Comment.document_id == id_param(filters["document"]))
-    if filters["item"]:
-        stmt = stmt.where(
-            DocumentItem.number.in_([filters["item"].rstrip("."), filters["item"].rstrip(".") + "."])
-        )
-    if filters["status"] in STATUSES:
-        stmt = stmt.where(Comment.status == filters["status"])
-    else:
+    if filters["status"] not in STATUSES:
         filters["status"] = "all"
-    if filters["kind"] in COMMENT_KINDS:
-        stmt = stmt.where(Comment.kind == filters["kind"])
-    if filters["source"] in COMMENT_SOURCES:
-        stmt = stmt.where(Comment.source == filters["source"])
-    if id_param(filters["session"]) is not None:
-        stmt = stmt.where(Comment.session_id == id_param(filters["session"]))
-    # Oldest first: whoever wrote first has waited longest.
-    stmt = stmt.order_by(Comment.created_at, Comment.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    rows = db.session.execute(stmt).all()
+    rows, has_next = services.queue_page(
+        db.session,
+        services.QueueFilters(
+            document_id=id_param(filters["document"]),
+            item_number=filters["item"],
+            status=filters["status"] if filters["status"] in STATUSES else None,
+            kind=filters["kind"] if filters["kind"] in COMMENT_KINDS else None,
+            source=filters["source"] if filters["source"] in COMMENT_SOURCES else None,
+            session_id=id_param(filters["session"]),
+        ),
+        page,
+    )
     return render_template(
         "moderation/queue.html",
-        rows=rows[:PAGE_SIZE],
-        has_next=len(rows) > PAGE_SIZE,
+        rows=rows,
+        has_next=has_next,
         page=page,
         filters=filters,
         documents=[(d, _document_label(d)) for d in _documents()],
@@ -144,15 +123,17 @@ def bulk():
     if not form.validate():
         flash(_("Nothing was changed: please try again."), "warning")
         return _return_to() or redirect(url_for("moderation.queue"), code=303)
-    comments = list(db.session.scalars(select(Comment).where(Comment.id.in_(form.ids.data or []))))
-    if not comments:
+    ids = form.ids.data or []
+    if not ids:
         flash(_("Please tick the comments first."), "warning")
     elif form.action.data == "publish":
-        changed = services.bulk_publish(db.session, comments, by=_me())
+        with unit_of_work(db.session):
+            changed = services.bulk_publish(db.session, ids, by=_me())
         flash(ngettext("%(num)d comment published.", "%(num)d comments published.", changed), "success")
     else:
         try:
-            changed = services.bulk_hide(db.session, comments, form.reason.data or "", by=_me())
+            with unit_of_work(db.session):
+                changed = services.bulk_hide(db.session, ids, form.reason.data or "", by=_me())
         except services.InvalidHideReason:
             flash(_("Please choose a reason for hiding."), "warning")
         else:
@@ -180,10 +161,10 @@ def _render_comment(comment: Comment, status: int = 200, **forms):
             entered_by=users.get(comment.entered_by_id),
             decided_by=users.get(comment.decided_by_id),
             original=db.session.get(Comment, comment.duplicate_of_id) if comment.duplicate_of_id else None,
-            duplicates=services.duplicates_of(db.session, comment),
+            duplicates=services.duplicates_of(db.session, comment.id),
             group=group,
             group_size=services.group_sizes(db.session, [group.id]).get(group.id, 0) if group else 0,
-            history=services.decision_history(db.session, comment),
+            history=services.decision_history(db.session, comment.id),
             can_change=can_change,
             show_personal=can_change,  # e-mail addresses are for organisers, not analysts
             confirm_form=forms.get("confirm_form") or ConfirmForm(formdata=None),
@@ -220,7 +201,9 @@ def publish(comment_id: int):
     form = ConfirmForm()
     if not form.validate():
         return _render_comment(comment, 400, confirm_form=form)
-    if services.publish_comment(db.session, comment, by=_me()):
+    with unit_of_work(db.session):
+        changed = services.publish_comment(db.session, comment_id, by=_me())
+    if changed:
         flash(_("The comment is published."), "success")
     else:
         flash(_("The comment was already published."), "info")
@@ -234,7 +217,8 @@ def hide(comment_id: int):
     form = HideForm()
     if not form.validate():
         return _render_comment(comment, 400, hide_form=form)
-    services.hide_comment(db.session, comment, form.reason.data, by=_me())
+    with unit_of_work(db.session):
+        services.hide_comment(db.session, comment_id, form.reason.data, by=_me())
     flash(_("The comment is hidden. It is kept and can be published again."), "success")
     return _back_to(comment)
 
@@ -255,7 +239,8 @@ def merge(comment_id: int):
     if not form.validate():
         return _render_comment(comment, 400, merge_form=form)
     try:
-        services.merge_comment(db.session, comment, db.session.get(Comment, form.target.data), by=_me())
+        with unit_of_work(db.session):
+            services.merge_comment(db.session, comment_id, form.target.data, by=_me())
     except services.InvalidMerge as exc:
         form.target.errors = [MERGE_MESSAGES[exc.reason]()]
         return _render_comment(comment, 409, merge_form=form)
@@ -287,9 +272,10 @@ def decide(comment_id: int):
     if not form.validate():
         return _render_comment(comment, 400, decision_form=form)
     try:
-        change = services.decide_comment(
-            db.session, comment, form.decision.data, form.justification(), form.part.data, by=_me()
-        )
+        with unit_of_work(db.session):
+            change = services.decide_comment(
+                db.session, comment_id, form.decision.data, form.justification(), form.part.data, by=_me()
+            )
     except services.ModerationError as exc:
         _decision_errors(form, exc)
         return _render_comment(comment, 400, decision_form=form)
@@ -305,7 +291,8 @@ def decide(comment_id: int):
 def ungroup(comment_id: int):
     comment = _get_comment_or_404(comment_id)
     if ConfirmForm().validate():
-        services.remove_from_group(db.session, comment, by=_me())
+        with unit_of_work(db.session):
+            services.remove_from_group(db.session, comment_id, by=_me())
         flash(_("The comment is no longer in the group."), "success")
     return _back_to(comment)
 
@@ -374,10 +361,6 @@ def enter_save():
     form = _entry_form(request.form)
     if not form.validate():
         return _render_entry(form, 400)
-    document = db.session.get(Document, int(form.document.data))
-    event_session = (
-        db.session.get(EventSession, int(form.event_session.data)) if form.event_session.data else None
-    )
     author = CommentAuthor(
         name=form.author_name.data,
         organisation=form.organisation.data,
@@ -390,19 +373,20 @@ def enter_save():
         consented=True,
     )
     try:
-        comment = services.enter_comment(
-            db.session,
-            document,
-            form.item_number.data,
-            kind=form.kind.data,
-            body=form.body.data,
-            language=form.language.data,
-            author=author,
-            proposed_wording=form.proposed_wording.data,
-            source=form.source.data,
-            event_session=event_session,
-            by=_me(),
-        )
+        with unit_of_work(db.session):
+            comment = services.enter_comment(
+                db.session,
+                int(form.document.data),
+                form.item_number.data,
+                kind=form.kind.data,
+                body=form.body.data,
+                language=form.language.data,
+                author=author,
+                proposed_wording=form.proposed_wording.data,
+                source=form.source.data,
+                event_session_id=int(form.event_session.data) if form.event_session.data else None,
+                by=_me(),
+            )
     except services.UnknownItem:
         form.item_number.errors = [_("This document has no item with this number.")]
         return _render_entry(form, 400)
@@ -466,15 +450,16 @@ def create_group():
     if not form.validate():
         flash(_("Nothing was changed: please try again."), "warning")
         return redirect(url_for("moderation.groups"), code=303)
-    comments = list(db.session.scalars(select(Comment).where(Comment.id.in_(form.ids.data or []))))
+    ids = form.ids.data or []
     try:
-        group = services.create_group(db.session, comments, form.label.data, by=_me())
+        with unit_of_work(db.session):
+            group = services.create_group(db.session, ids, form.label.data, by=_me())
     except services.InvalidGroup as exc:
         flash(GROUP_MESSAGES[exc.reason](), "warning")
         return redirect(url_for("moderation.groups"), code=303)
     flash(
         ngettext(
-            "Group created with %(num)d comment.", "Group created with %(num)d comments.", len(comments)
+            "Group created with %(num)d comment.", "Group created with %(num)d comments.", len(set(ids))
         ),
         "success",
     )
@@ -489,7 +474,7 @@ def _get_group_or_404(group_id: int) -> CommentGroup:
 
 
 def _render_group(group: CommentGroup, form=None, status: int = 200):
-    members = services.group_comments(db.session, group)
+    members = services.group_comments(db.session, group.id)
     first_language = members[0].language if members else ""
     return (
         render_template(
@@ -521,9 +506,10 @@ def decide_group(group_id: int):
     if not form.validate():
         return _render_group(group, form, 400)
     try:
-        changed = services.decide_group(
-            db.session, group, form.decision.data, form.justification(), form.part.data, by=_me()
-        )
+        with unit_of_work(db.session):
+            changed = services.decide_group(
+                db.session, group_id, form.decision.data, form.justification(), form.part.data, by=_me()
+            )
     except services.ModerationError as exc:
         _decision_errors(form, exc)
         return _render_group(group, form, 400)

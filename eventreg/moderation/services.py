@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eventreg import audit
 from eventreg.consultation.services import CommentAuthor, create_comment
-from eventreg.db import write_transaction
+from eventreg.db import checks_done, lock_all, lock_one
 from eventreg.mail import notify
 from eventreg.models import (
     Comment,
@@ -90,106 +90,173 @@ class SessionMismatch(ModerationError):
     """Paper entry named a session of another consultation."""
 
 
+class CommentNotFound(ModerationError):
+    pass
+
+
+# --- the queue ------------------------------------------------------------------------------------
+
+PAGE_SIZE = 100
+
+
+@dataclass
+class QueueFilters:
+    document_id: int | None = None
+    item_number: str = ""
+    status: str | None = CommentStatus.NEW.value  # None: every status
+    kind: str | None = None
+    source: str | None = None
+    session_id: int | None = None
+
+
+def queue_page(session: Session, filters: QueueFilters, page: int) -> tuple[list, bool]:
+    """One page of the moderation queue, oldest first (whoever wrote first has waited longest).
+
+    Returns (rows of (comment, item), whether a next page exists).
+    """
+    stmt = select(Comment, DocumentItem).outerjoin(DocumentItem, DocumentItem.id == Comment.item_id)
+    if filters.document_id is not None:
+        stmt = stmt.where(Comment.document_id == filters.document_id)
+    if filters.item_number:
+        number = filters.item_number.rstrip(".")
+        stmt = stmt.where(DocumentItem.number.in_([number, number + "."]))
+    if filters.status is not None:
+        stmt = stmt.where(Comment.status == filters.status)
+    if filters.kind is not None:
+        stmt = stmt.where(Comment.kind == filters.kind)
+    if filters.source is not None:
+        stmt = stmt.where(Comment.source == filters.source)
+    if filters.session_id is not None:
+        stmt = stmt.where(Comment.session_id == filters.session_id)
+    stmt = stmt.order_by(Comment.created_at, Comment.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    rows = session.execute(stmt).all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
 # --- moderation -----------------------------------------------------------------------------------
 
 
-def publish_comment(session: Session, comment: Comment, *, by: User) -> bool:
-    """Make a comment public (also re-publishes a hidden or merged one). Returns False if it already was."""
+def _lock_comments(session: Session, comment_ids: Iterable[int]) -> list[Comment]:
+    """The comments, locked in id order (one order everywhere, so two organisers never deadlock)."""
+    ids = sorted({int(i) for i in comment_ids})
+    if not ids:
+        return []
+    return lock_all(session, select(Comment).where(Comment.id.in_(ids)).order_by(Comment.id))
+
+
+def _lock_comment(session: Session, comment_id: int) -> Comment:
+    comment = lock_one(session, Comment, comment_id)
+    if comment is None:
+        raise CommentNotFound(comment_id)
+    return comment
+
+
+def _publish(session: Session, comment: Comment, by: User, now: datetime, **audit_details) -> bool:
     if comment.status == CommentStatus.PUBLISHED:
         return False
-    with write_transaction(session):
-        previous = comment.status
-        comment.status = CommentStatus.PUBLISHED.value
-        comment.hidden_reason = None
-        comment.duplicate_of_id = None
-        comment.moderated_at = utcnow()
-        audit.record(session, by, "comment.publish", comment, previous=previous)
+    previous = comment.status
+    comment.status = CommentStatus.PUBLISHED.value
+    comment.hidden_reason = None
+    comment.duplicate_of_id = None
+    comment.moderated_at = now
+    audit.record(session, by, "comment.publish", comment, previous=previous, **audit_details)
     return True
 
 
-def bulk_publish(session: Session, comments: Iterable[Comment], *, by: User) -> int:
-    """Publish several comments in one transaction; returns how many changed."""
-    changed = 0
-    with write_transaction(session):
-        now = utcnow()
-        for comment in comments:
-            if comment.status == CommentStatus.PUBLISHED:
-                continue
-            previous = comment.status
-            comment.status = CommentStatus.PUBLISHED.value
-            comment.hidden_reason = None
-            comment.duplicate_of_id = None
-            comment.moderated_at = now
-            audit.record(session, by, "comment.publish", comment, previous=previous, bulk=True)
-            changed += 1
+def _hide(session: Session, comment: Comment, reason: str, by: User, now: datetime, **audit_details) -> bool:
+    if comment.status == CommentStatus.HIDDEN and comment.hidden_reason == reason:
+        return False
+    previous = comment.status
+    comment.status = CommentStatus.HIDDEN.value
+    comment.hidden_reason = reason
+    comment.duplicate_of_id = None
+    comment.moderated_at = now
+    audit.record(session, by, "comment.hide", comment, previous=previous, reason=reason, **audit_details)
+    return True
+
+
+def publish_comment(session: Session, comment_id: int, *, by: User) -> bool:
+    """Make a comment public (also re-publishes a hidden or merged one). Returns False if it already was."""
+    comment = _lock_comment(session, comment_id)
+    checks_done(session)
+    changed = _publish(session, comment, by, utcnow())
+    session.flush()
     return changed
 
 
-def hide_comment(session: Session, comment: Comment, reason: str, *, by: User) -> None:
+def bulk_publish(session: Session, comment_ids: Iterable[int], *, by: User) -> int:
+    """Publish several comments at once; returns how many changed."""
+    now = utcnow()
+    changed = sum(_publish(session, c, by, now, bulk=True) for c in _lock_comments(session, comment_ids))
+    session.flush()
+    return changed
+
+
+def hide_comment(session: Session, comment_id: int, reason: str, *, by: User) -> None:
     """Take a comment off the public pages, keeping it (and the reason) for the record."""
     if reason not in HideReason.__members__.values():
         raise InvalidHideReason(reason)
-    with write_transaction(session):
-        previous = comment.status
-        comment.status = CommentStatus.HIDDEN.value
-        comment.hidden_reason = reason
-        comment.duplicate_of_id = None
-        comment.moderated_at = utcnow()
-        audit.record(session, by, "comment.hide", comment, previous=previous, reason=reason)
+    comment = _lock_comment(session, comment_id)
+    checks_done(session)
+    _hide(session, comment, reason, by, utcnow())
+    session.flush()
 
 
-def bulk_hide(session: Session, comments: Iterable[Comment], reason: str, *, by: User) -> int:
+def bulk_hide(session: Session, comment_ids: Iterable[int], reason: str, *, by: User) -> int:
     if reason not in HideReason.__members__.values():
         raise InvalidHideReason(reason)
-    changed = 0
-    with write_transaction(session):
-        now = utcnow()
-        for comment in comments:
-            if comment.status == CommentStatus.HIDDEN and comment.hidden_reason == reason:
-                continue
-            previous = comment.status
-            comment.status = CommentStatus.HIDDEN.value
-            comment.hidden_reason = reason
-            comment.duplicate_of_id = None
-            comment.moderated_at = now
-            audit.record(session, by, "comment.hide", comment, previous=previous, reason=reason, bulk=True)
-            changed += 1
+    now = utcnow()
+    changed = sum(_hide(session, c, reason, by, now, bulk=True) for c in _lock_comments(session, comment_ids))
+    session.flush()
     return changed
 
 
-def merge_comment(session: Session, comment: Comment, into: Comment | None, *, by: User) -> None:
-    """Mark `comment` as a duplicate of `into`. Its own duplicates move to `into`, so there are no chains."""
+def merge_comment(session: Session, comment_id: int, into_id: int | None, *, by: User) -> None:
+    """Mark a comment as a duplicate of another. Its own duplicates move too, so there are no chains.
+
+    Both comments are locked and re-read first: when two organisers merge A into B and B into A at the
+    same moment, the second finds its target already merged and is refused.
+    """
+    if into_id is None:
+        raise InvalidMerge("not_found")
+    if into_id == comment_id:
+        raise InvalidMerge("self")
+    locked = {c.id: c for c in _lock_comments(session, [comment_id, into_id])}
+    comment, into = locked.get(comment_id), locked.get(into_id)
+    if comment is None:
+        raise CommentNotFound(comment_id)
     if into is None:
         raise InvalidMerge("not_found")
-    if into.id == comment.id:
-        raise InvalidMerge("self")
     if into.document_id != comment.document_id:
         raise InvalidMerge("other_document")
     if into.status == CommentStatus.MERGED:
         raise InvalidMerge("target_merged")
-    with write_transaction(session):
-        previous = comment.status
-        comment.status = CommentStatus.MERGED.value
-        comment.duplicate_of_id = into.id
-        comment.hidden_reason = None
-        comment.moderated_at = utcnow()
-        moved = list(session.scalars(select(Comment).where(Comment.duplicate_of_id == comment.id)))
-        for duplicate in moved:
-            duplicate.duplicate_of_id = into.id
-        audit.record(
-            session,
-            by,
-            "comment.merge",
-            comment,
-            previous=previous,
-            into=into.id,
-            moved=[d.id for d in moved],
-        )
+    checks_done(session)
+    previous = comment.status
+    comment.status = CommentStatus.MERGED.value
+    comment.duplicate_of_id = into.id
+    comment.hidden_reason = None
+    comment.moderated_at = utcnow()
+    moved = lock_all(
+        session, select(Comment).where(Comment.duplicate_of_id == comment.id).order_by(Comment.id)
+    )
+    for duplicate in moved:
+        duplicate.duplicate_of_id = into.id
+    audit.record(
+        session,
+        by,
+        "comment.merge",
+        comment,
+        previous=previous,
+        into=into.id,
+        moved=[d.id for d in moved],
+    )
+    session.flush()
 
 
-def duplicates_of(session: Session, comment: Comment) -> list[Comment]:
+def duplicates_of(session: Session, comment_id: int) -> list[Comment]:
     return list(
-        session.scalars(select(Comment).where(Comment.duplicate_of_id == comment.id).order_by(Comment.id))
+        session.scalars(select(Comment).where(Comment.duplicate_of_id == comment_id).order_by(Comment.id))
     )
 
 
@@ -251,17 +318,35 @@ def _apply_decision(
     audit.record(
         session, by, "comment.decide", comment, decision=decision, previous=previous, **audit_details
     )
-    document = comment.document or session.get(Document, comment.document_id)
-    if document.results_published and comment.email:
-        # Results are already public, so the author hears about a (changed) decision straight away;
-        # before that, notify_published_outcomes tells everyone at once when results go out.
-        notify.comment_decided(session, comment)
     return change
+
+
+def _tell_authors_if_public(session: Session, comments: Sequence[Comment]) -> None:
+    # Results already public: the authors hear about a (changed) decision straight away. Before that,
+    # publishing the results tells everyone at once.
+    if not comments:
+        return
+    published = set(
+        session.scalars(
+            select(Document.id).where(
+                Document.id.in_({c.document_id for c in comments}), Document.results_published.is_(True)
+            )
+        )
+    )
+    notify.comments_decided(session, [c for c in comments if c.document_id in published and c.email])
+
+
+def _normalise_decision(justification: dict | None, part: str | None, decision: str):
+    justification = _clean_justification(justification)
+    part = (part or "").strip() or None
+    if decision != Decision.PARTLY_ACCEPTED:
+        part = None
+    return justification, part
 
 
 def decide_comment(
     session: Session,
-    comment: Comment,
+    comment_id: int,
     decision: str,
     justification: dict | None,
     part: str | None,
@@ -270,22 +355,25 @@ def decide_comment(
     """Record the drafters' decision on one comment. Returns the history row, or None if nothing changed.
 
     Raises PartRequired for "partly accepted" without the part, ReasonRequired for "rejected" without
-    a justification in the comment's language, NotDecidable for hidden or merged comments.
+    a justification in the comment's language, NotDecidable for hidden or merged comments. Two decisions
+    at the same moment are both kept in the history; the later one is the current one.
     """
-    justification = _clean_justification(justification)
-    part = (part or "").strip() or None
-    if decision != Decision.PARTLY_ACCEPTED:
-        part = None
+    justification, part = _normalise_decision(justification, part, decision)
+    comment = _lock_comment(session, comment_id)
     _check_decision([comment], decision, justification, part)
-    with write_transaction(session):
-        return _apply_decision(session, comment, decision, justification, part, by, utcnow())
+    checks_done(session)
+    change = _apply_decision(session, comment, decision, justification, part, by, utcnow())
+    session.flush()
+    if change is not None:
+        _tell_authors_if_public(session, [comment])
+    return change
 
 
-def decision_history(session: Session, comment: Comment) -> list[tuple[CommentDecisionChange, User | None]]:
+def decision_history(session: Session, comment_id: int) -> list[tuple[CommentDecisionChange, User | None]]:
     rows = session.execute(
         select(CommentDecisionChange, User)
         .outerjoin(User, User.id == CommentDecisionChange.user_id)
-        .where(CommentDecisionChange.comment_id == comment.id)
+        .where(CommentDecisionChange.comment_id == comment_id)
         .order_by(CommentDecisionChange.created_at.desc(), CommentDecisionChange.id.desc())
     )
     return [(change, user) for change, user in rows.all()]
@@ -360,7 +448,8 @@ def find_group_candidates(session: Session, document_id: int | None = None) -> l
     return suggestions
 
 
-def create_group(session: Session, comments: Sequence[Comment], label: str, *, by: User) -> CommentGroup:
+def create_group(session: Session, comment_ids: Iterable[int], label: str, *, by: User) -> CommentGroup:
+    comments = _lock_comments(session, comment_ids)
     if len(comments) < 2:
         raise InvalidGroup("too_few")
     if len({c.document_id for c in comments}) != 1:
@@ -369,32 +458,40 @@ def create_group(session: Session, comments: Sequence[Comment], label: str, *, b
         raise InvalidGroup("already_grouped")
     if any(c.status not in _GROUPABLE for c in comments):
         raise InvalidGroup("not_groupable")
-    label = " ".join((label or "").split())[:200] or GroupSuggestion(0, None, list(comments)).label
-    with write_transaction(session):
-        group = CommentGroup(document_id=comments[0].document_id, label=label)
-        session.add(group)
-        session.flush()
-        for comment in comments:
-            comment.group_id = group.id
-        audit.record(session, by, "comment.group", group, comments=[c.id for c in comments])
+    checks_done(session)
+    label = (
+        " ".join((label or "").split())[:200] or GroupSuggestion(0, None, sorted(comments, key=_age)).label
+    )
+    group = CommentGroup(document_id=comments[0].document_id, label=label)
+    session.add(group)
+    session.flush()
+    for comment in comments:
+        comment.group_id = group.id
+    audit.record(session, by, "comment.group", group, comments=[c.id for c in comments])
+    session.flush()
     return group
 
 
-def remove_from_group(session: Session, comment: Comment, *, by: User) -> None:
+def _age(comment: Comment):
+    return (comment.created_at, comment.id)
+
+
+def remove_from_group(session: Session, comment_id: int, *, by: User) -> None:
+    comment = _lock_comment(session, comment_id)
     if comment.group_id is None:
         return
-    with write_transaction(session):
-        group_id = comment.group_id
-        comment.group_id = None
-        audit.record(session, by, "comment.ungroup", comment, group=group_id)
+    checks_done(session)
+    group_id = comment.group_id
+    comment.group_id = None
+    audit.record(session, by, "comment.ungroup", comment, group=group_id)
+    session.flush()
 
 
-def group_comments(session: Session, group: CommentGroup) -> list[Comment]:
-    return list(
-        session.scalars(
-            select(Comment).where(Comment.group_id == group.id).order_by(Comment.created_at, Comment.id)
-        )
-    )
+def group_comments(session: Session, group_id: int, *, lock: bool = False) -> list[Comment]:
+    stmt = select(Comment).where(Comment.group_id == group_id).order_by(Comment.created_at, Comment.id)
+    if lock:
+        return sorted(lock_all(session, stmt.order_by(None).order_by(Comment.id)), key=_age)
+    return list(session.scalars(stmt))
 
 
 def group_sizes(session: Session, group_ids: Sequence[int]) -> dict[int, int]:
@@ -410,7 +507,7 @@ def group_sizes(session: Session, group_ids: Sequence[int]) -> dict[int, int]:
 
 def decide_group(
     session: Session,
-    group: CommentGroup,
+    group_id: int,
     decision: str,
     justification: dict | None,
     part: str | None,
@@ -420,23 +517,23 @@ def decide_group(
 
     Hidden and merged members are skipped (they are not decided on). Returns how many changed.
     """
-    justification = _clean_justification(justification)
-    part = (part or "").strip() or None
-    if decision != Decision.PARTLY_ACCEPTED:
-        part = None
+    justification, part = _normalise_decision(justification, part, decision)
     members = [
         c
-        for c in group_comments(session, group)
+        for c in group_comments(session, group_id, lock=True)
         if c.status not in (CommentStatus.HIDDEN, CommentStatus.MERGED)
     ]
     _check_decision(members, decision, justification, part)
-    changed = 0
-    with write_transaction(session):
-        now = utcnow()
-        for comment in members:
-            if _apply_decision(session, comment, decision, justification, part, by, now, group=group.id):
-                changed += 1
-    return changed
+    checks_done(session)
+    now = utcnow()
+    changed = [
+        c
+        for c in members
+        if _apply_decision(session, c, decision, justification, part, by, now, group=group_id)
+    ]
+    session.flush()
+    _tell_authors_if_public(session, changed)
+    return len(changed)
 
 
 # --- paper entry ----------------------------------------------------------------------------------
@@ -463,7 +560,7 @@ def find_item(session: Session, document: Document, number: str | None) -> Docum
 
 def enter_comment(
     session: Session,
-    document: Document,
+    document_id: int,
     item_number: str | None,
     *,
     kind: str,
@@ -472,57 +569,42 @@ def enter_comment(
     author: CommentAuthor,
     proposed_wording: str | None,
     source: str,
-    event_session: EventSession | None,
+    event_session_id: int | None,
     by: User,
 ) -> Comment:
     """Type in a comment given on paper, aloud at a session, by letter or e-mail, on someone's behalf."""
+    document = session.get(Document, document_id)
+    if document is None:
+        raise UnknownItem(item_number or "")
     item = find_item(session, document, item_number)
-    if event_session is not None and event_session.consultation_id != document.consultation_id:
-        raise SessionMismatch(event_session.id)
-
-    # create_comment is the one insert path and commits by itself; the audit entry is added first so it
-    # lands in that same commit, and gets the new comment's id as soon as the insert has assigned it.
-    entry = audit.record(
+    if event_session_id is not None:
+        consultation_id = session.scalar(
+            select(EventSession.consultation_id).where(EventSession.id == event_session_id)
+        )
+        if consultation_id != document.consultation_id:
+            raise SessionMismatch(event_session_id)
+    comment = create_comment(
+        session,
+        document.id,
+        item.id if item else None,
+        kind=kind,
+        body=body,
+        language=language,
+        author=author,
+        proposed_wording=proposed_wording,
+        source=source,
+        event_session_id=event_session_id,
+        entered_by=by,
+    )
+    audit.record(
         session,
         by,
         "comment.enter",
-        None,
+        comment,
         source=source,
         document=document.id,
         item=item.id if item else None,
-        event_session=event_session.id if event_session else None,
+        event_session=event_session_id,
     )
-    entry.object_type = "Comment"
-
-    inserted: list[Comment] = []
-
-    def note_insert(flushed: Session, _context) -> None:
-        inserted.extend(obj for obj in flushed.new if isinstance(obj, Comment))
-
-    def link_entry(_flushed: Session, _context) -> None:
-        # After the flush has finished, so the change is flushed again by the same commit.
-        if inserted and entry.object_id is None:
-            entry.object_id = inserted[0].id
-
-    event.listen(session, "after_flush", note_insert)
-    event.listen(session, "after_flush_postexec", link_entry)
-    try:
-        return create_comment(
-            session,
-            document,
-            item,
-            kind=kind,
-            body=body,
-            language=language,
-            author=author,
-            proposed_wording=proposed_wording,
-            source=source,
-            event_session_id=event_session.id if event_session else None,
-            entered_by=by,
-        )
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        event.remove(session, "after_flush", note_insert)
-        event.remove(session, "after_flush_postexec", link_entry)
+    session.flush()
+    return comment

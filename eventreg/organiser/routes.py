@@ -10,6 +10,7 @@ from flask_login import current_user
 from eventreg.accounts.auth import roles_required
 from eventreg.accounts.routes import is_safe_next
 from eventreg.collation import sort_key
+from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db
 from eventreg.forms import ConfirmForm
 from eventreg.models import Consultation, EventSession, Registration, utcnow
@@ -118,7 +119,8 @@ def new_consultation():
         status = 400
         if form.validate():
             try:
-                services.create_consultation(db.session, _consultation_data(form), by=_me())
+                with unit_of_work(db.session):
+                    services.create_consultation(db.session, _consultation_data(form), by=_me())
             except services.SlugTaken:
                 form.slug.errors = [_slug_taken_message()]
                 status = 409
@@ -139,7 +141,10 @@ def edit_consultation(consultation_id: int):
         status = 400
         if form.validate():
             try:
-                services.update_consultation(db.session, consultation_id, _consultation_data(form), by=_me())
+                with unit_of_work(db.session):
+                    services.update_consultation(
+                        db.session, consultation_id, _consultation_data(form), by=_me()
+                    )
             except services.SlugTaken:
                 form.slug.errors = [_slug_taken_message()]
                 status = 409
@@ -214,7 +219,8 @@ def new_session():
     status = 200
     if request.method == "POST":
         if form.validate():
-            event_session = services.create_session(db.session, _session_data(form), by=_me())
+            with unit_of_work(db.session):
+                event_session = services.create_session(db.session, _session_data(form), by=_me())
             flash(_("The session is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for("organiser.registrations", session_id=event_session.id), code=303)
         status = 400
@@ -234,7 +240,8 @@ def edit_session(session_id: int):
     if request.method == "POST":
         if form.validate():
             try:
-                result = services.update_session(db.session, session_id, _session_data(form), by=_me())
+                with unit_of_work(db.session):
+                    result = services.update_session(db.session, session_id, _session_data(form), by=_me())
             except services.CapacityBelowConfirmed as exc:
                 form.capacity.errors = [
                     ngettext(
@@ -279,7 +286,8 @@ def publish_session(session_id: int):
     if not ConfirmForm().validate():
         abort(400)
     try:
-        services.publish_session(db.session, session_id, by=_me())
+        with unit_of_work(db.session):
+            services.publish_session(db.session, session_id, by=_me())
     except services.SessionCancelled:
         flash(_("A cancelled session cannot be published again. Copy it instead."), "error")
     else:
@@ -293,7 +301,8 @@ def cancel_session(session_id: int):
     event_session = _get_session_or_404(session_id)
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
-        told = services.cancel_session(db.session, session_id, by=_me())
+        with unit_of_work(db.session):
+            told = services.cancel_session(db.session, session_id, by=_me())
         flash(
             ngettext(
                 "The session is cancelled; %(num)d registered person is told.",
@@ -315,13 +324,14 @@ def copy_session(session_id: int):
     status = 200
     if request.method == "POST":
         if form.validate():
-            copy = services.copy_session(
-                db.session,
-                session_id,
-                region=form.region.data or None,
-                starts_at=services.from_local(form.starts_at.data),
-                by=_me(),
-            )
+            with unit_of_work(db.session):
+                copy = services.copy_session(
+                    db.session,
+                    session_id,
+                    region=form.region.data or None,
+                    starts_at=services.from_local(form.starts_at.data),
+                    by=_me(),
+                )
             flash(_("A draft copy is made. Check its title, venue and times, then publish it."), "success")
             return redirect(url_for("organiser.edit_session", session_id=copy.id), code=303)
         status = 400
@@ -399,9 +409,10 @@ def change_status(registration_id: int):
         flash(_("Please choose one of the options offered."), "error")
         return redirect(_back(registration), code=303)
     try:
-        _registration, promoted = registration_services.set_status_by_organiser(
-            db.session, registration_id, form.status.data, by=_me(), over_capacity=form.over_capacity.data
-        )
+        with unit_of_work(db.session):
+            _registration, promoted = registration_services.set_status_by_organiser(
+                db.session, registration_id, form.status.data, by=_me(), over_capacity=form.over_capacity.data
+            )
     except registration_services.NoPlaceLeft:
         flash(
             _(
@@ -441,7 +452,8 @@ def check_in(registration_id: int):
         abort(400)
     undo = request.form.get("undo") == "1"
     try:
-        registration_services.check_in(db.session, registration_id, by=_me(), undo=undo)
+        with unit_of_work(db.session):
+            registration_services.check_in(db.session, registration_id, by=_me(), undo=undo)
     except registration_services.NotConfirmed:
         flash(_("Only a confirmed participant can be checked in. Confirm the registration first."), "error")
     else:
@@ -480,9 +492,10 @@ def walk_in(session_id: int):
                 locale=form.interpretation_language.data,
             )
             try:
-                registration = registration_services.register_walk_in(
-                    db.session, session_id, details, by=_me()
-                )
+                with unit_of_work(db.session):
+                    registration = registration_services.register_walk_in(
+                        db.session, session_id, details, by=_me()
+                    )
             except registration_services.RegistrationClosed as exc:
                 problem, status = closed_message(exc.reason), 409
             except registration_services.AlreadyRegistered:

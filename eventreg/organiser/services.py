@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eventreg import audit
-from eventreg.db import write_transaction
+from eventreg.db import checks_done, lock_one, require_unit_of_work
 from eventreg.mail import notify
 from eventreg.models import (
     Consultation,
@@ -31,11 +31,17 @@ from eventreg.models import (
     User,
     utcnow,
 )
-from eventreg.registration.services import confirmed_count, promote_from_waitlist
+from eventreg.registration import availability
+from eventreg.registration.links import personal_link
+from eventreg.registration.services import promote_from_waitlist
 
 
 class SessionError(Exception):
     """A change to a session that cannot be made; the view turns it into a message."""
+
+
+class SessionNotFound(SessionError):
+    pass
 
 
 class SessionCancelled(SessionError):
@@ -120,8 +126,10 @@ def _apply(event_session: EventSession, data: SessionData) -> None:
 
 
 def _lock(session: Session, event_session_id: int) -> EventSession:
-    stmt = select(EventSession).where(EventSession.id == event_session_id).with_for_update()
-    return session.scalars(stmt.execution_options(populate_existing=True)).one()
+    event_session = lock_one(session, EventSession, event_session_id)
+    if event_session is None:
+        raise SessionNotFound(event_session_id)
+    return event_session
 
 
 def _live_registrations(session: Session, event_session_id: int) -> list[Registration]:
@@ -157,12 +165,13 @@ def data_from_session(event_session: EventSession) -> SessionData:
 
 def create_session(session: Session, data: SessionData, *, by: User | None) -> EventSession:
     """A new session, as a draft: nobody sees it until it is published."""
-    with write_transaction(session):
-        event_session = EventSession(slug=_unique_slug(session, data), status=SessionStatus.DRAFT.value)
-        _apply(event_session, data)
-        session.add(event_session)
-        session.flush()
-        audit.record(session, by, "session.create", event_session, slug=event_session.slug)
+    require_unit_of_work(session)
+    event_session = EventSession(slug=_unique_slug(session, data), status=SessionStatus.DRAFT.value)
+    _apply(event_session, data)
+    session.add(event_session)
+    session.flush()
+    audit.record(session, by, "session.create", event_session, slug=event_session.slug)
+    session.flush()
     return event_session
 
 
@@ -183,49 +192,48 @@ def update_session(
 ) -> UpdateResult:
     """Save an edit. Registrants hear about a new time or place; more places go to the waiting list."""
     now = now or utcnow()
-    with write_transaction(session):
-        event_session = _lock(session, event_session_id)
-        if event_session.is_cancelled:
-            raise SessionCancelled()
-        confirmed = confirmed_count(session, event_session.id)
-        if data.capacity < confirmed:
-            # Taking places away from confirmed people is a decision per person (change their status).
-            raise CapacityBelowConfirmed(confirmed)
-        before = data_from_session(event_session)
-        _apply(event_session, data)
-        event_session.updated_at = now
-        session.flush()
-        changed = [
-            name for name in SessionData.__dataclass_fields__ if getattr(before, name) != getattr(data, name)
-        ]
-        notified = 0
-        if any(name in _LOGISTICS for name in changed):
-            for registration in _live_registrations(session, event_session.id):
-                notify.session_changed(session, registration)
-                notified += 1
-        promoted = (
-            promote_from_waitlist(session, event_session, now) if data.capacity > before.capacity else []
-        )
-        audit.record(
-            session,
-            by,
-            "session.edit",
-            event_session,
-            changed=changed,
-            notified=notified,
-            promoted=[r.id for r in promoted],
-        )
+    event_session = _lock(session, event_session_id)
+    if event_session.is_cancelled:
+        raise SessionCancelled()
+    confirmed = availability.for_session(session, event_session, now).confirmed
+    if data.capacity < confirmed:
+        # Taking places away from confirmed people is a decision per person (change their status).
+        raise CapacityBelowConfirmed(confirmed)
+    checks_done(session)
+    before = data_from_session(event_session)
+    _apply(event_session, data)
+    event_session.updated_at = now
+    session.flush()
+    changed = [
+        name for name in SessionData.__dataclass_fields__ if getattr(before, name) != getattr(data, name)
+    ]
+    notified = 0
+    if any(name in _LOGISTICS for name in changed):
+        for registration in _live_registrations(session, event_session.id):
+            notify.session_changed(session, registration, link=personal_link(registration))
+            notified += 1
+    promoted = promote_from_waitlist(session, event_session, now) if data.capacity > before.capacity else []
+    audit.record(
+        session,
+        by,
+        "session.edit",
+        event_session,
+        changed=changed,
+        notified=notified,
+        promoted=[r.id for r in promoted],
+    )
+    session.flush()
     return UpdateResult(event_session, notified, len(promoted))
 
 
 def publish_session(session: Session, event_session_id: int, *, by: User | None) -> EventSession:
-    with write_transaction(session):
-        event_session = _lock(session, event_session_id)
-        if event_session.is_cancelled:
-            raise SessionCancelled()
-        if event_session.status != SessionStatus.PUBLISHED:
-            event_session.status = SessionStatus.PUBLISHED.value
-            audit.record(session, by, "session.publish", event_session)
+    event_session = _lock(session, event_session_id)
+    if event_session.is_cancelled:
+        raise SessionCancelled()
+    if event_session.status != SessionStatus.PUBLISHED:
+        event_session.status = SessionStatus.PUBLISHED.value
+        audit.record(session, by, "session.publish", event_session)
+    session.flush()
     return event_session
 
 
@@ -234,15 +242,16 @@ def cancel_session(session: Session, event_session_id: int, *, by: User | None) 
 
     Registrations keep their status, so the record of who had signed up stays intact.
     """
-    with write_transaction(session):
-        event_session = _lock(session, event_session_id)
-        if event_session.is_cancelled:
-            return 0
-        event_session.status = SessionStatus.CANCELLED.value
-        registrations = _live_registrations(session, event_session.id)
-        for registration in registrations:
-            notify.session_cancelled(session, registration)
-        audit.record(session, by, "session.cancel", event_session, notified=len(registrations))
+    event_session = _lock(session, event_session_id)
+    if event_session.is_cancelled:
+        return 0
+    checks_done(session)
+    event_session.status = SessionStatus.CANCELLED.value
+    registrations = _live_registrations(session, event_session.id)
+    for registration in registrations:
+        notify.session_cancelled(session, registration, link=personal_link(registration))
+    audit.record(session, by, "session.cancel", event_session, notified=len(registrations))
+    session.flush()
     return len(registrations)
 
 
@@ -258,7 +267,7 @@ def copy_session(
 
     A new start moves the end and the deadline by the same amount, so the copy stays consistent.
     """
-    source = session.get(EventSession, event_session_id)
+    source = _lock(session, event_session_id)
     data = data_from_session(source)
     if region:
         data.region = region
@@ -272,12 +281,12 @@ def copy_session(
             if source.registration_deadline
             else None,
         )
-    with write_transaction(session):
-        copy = EventSession(slug=_unique_slug(session, data), status=SessionStatus.DRAFT.value)
-        _apply(copy, data)
-        session.add(copy)
-        session.flush()
-        audit.record(session, by, "session.copy", copy, source=source.id, region=copy.region)
+    copy = EventSession(slug=_unique_slug(session, data), status=SessionStatus.DRAFT.value)
+    _apply(copy, data)
+    session.add(copy)
+    session.flush()
+    audit.record(session, by, "session.copy", copy, source=source.id, region=copy.region)
+    session.flush()
     return copy
 
 
@@ -328,40 +337,44 @@ def data_from_consultation(consultation: Consultation) -> ConsultationData:
 
 def create_consultation(session: Session, data: ConsultationData, *, by: User | None) -> Consultation:
     """A new consultation: sessions and draft documents are then added to it."""
-    try:
-        with write_transaction(session):
-            if _slug_taken(session, data.slug):
-                raise SlugTaken(data.slug)
-            consultation = Consultation()
-            _apply_consultation(consultation, data)
-            session.add(consultation)
-            session.flush()
-            audit.record(session, by, "consultation.create", consultation, slug=consultation.slug)
-    except IntegrityError as exc:
-        # PostgreSQL lets two organisers pass the check at once; the unique index decides between them.
-        raise SlugTaken(data.slug) from exc
+    require_unit_of_work(session)
+    if _slug_taken(session, data.slug):
+        raise SlugTaken(data.slug)
+    checks_done(session)
+    consultation = Consultation()
+    _apply_consultation(consultation, data)
+    session.add(consultation)
+    _flush_slug(session, data.slug)
+    audit.record(session, by, "consultation.create", consultation, slug=consultation.slug)
+    session.flush()
     return consultation
+
+
+def _flush_slug(session: Session, slug: str) -> None:
+    """Flush in a savepoint: PostgreSQL lets two organisers pass the slug check at once, and the unique
+    index decides between them without breaking the rest of the unit of work."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise SlugTaken(slug) from exc
 
 
 def update_consultation(
     session: Session, consultation_id: int, data: ConsultationData, *, by: User | None
 ) -> Consultation:
-    try:
-        with write_transaction(session):
-            consultation = session.get(Consultation, consultation_id, populate_existing=True)
-            if _slug_taken(session, data.slug, other_than=consultation_id):
-                raise SlugTaken(data.slug)
-            before = data_from_consultation(consultation)
-            _apply_consultation(consultation, data)
-            session.flush()
-            changed = [
-                name
-                for name in ConsultationData.__dataclass_fields__
-                if getattr(before, name) != getattr(data, name)
-            ]
-            audit.record(session, by, "consultation.edit", consultation, changed=changed)
-    except IntegrityError as exc:
-        raise SlugTaken(data.slug) from exc
+    consultation = lock_one(session, Consultation, consultation_id)
+    if _slug_taken(session, data.slug, other_than=consultation_id):
+        raise SlugTaken(data.slug)
+    checks_done(session)
+    before = data_from_consultation(consultation)
+    _apply_consultation(consultation, data)
+    _flush_slug(session, data.slug)
+    changed = [
+        name for name in ConsultationData.__dataclass_fields__ if getattr(before, name) != getattr(data, name)
+    ]
+    audit.record(session, by, "consultation.edit", consultation, changed=changed)
+    session.flush()
     return consultation
 
 
@@ -383,34 +396,14 @@ def sessions_for_dashboard(
     return list(session.scalars(stmt))
 
 
-@dataclass
-class Counts:
-    confirmed: int = 0
-    waitlisted: int = 0
-    checked_in: int = 0
-
-
-def registration_counts(session: Session, event_session_ids: list[int]) -> dict[int, Counts]:
-    counts = {i: Counts() for i in event_session_ids}
+def registration_counts(
+    session: Session, event_session_ids: list[int]
+) -> dict[int, availability.Availability]:
+    """Confirmed, waiting and checked-in people per session, from the one availability module."""
     if not event_session_ids:
-        return counts
-    rows = session.execute(
-        select(
-            Registration.session_id,
-            Registration.status,
-            func.count(Registration.id),
-            func.count(Registration.checked_in_at),
-        )
-        .where(Registration.session_id.in_(event_session_ids))
-        .group_by(Registration.session_id, Registration.status)
-    )
-    for session_id, status, total, checked_in in rows:
-        if status == RegistrationStatus.CONFIRMED:
-            counts[session_id].confirmed = total
-            counts[session_id].checked_in = checked_in
-        elif status == RegistrationStatus.WAITLISTED:
-            counts[session_id].waitlisted = total
-    return counts
+        return {}
+    sessions = session.scalars(select(EventSession).where(EventSession.id.in_(event_session_ids))).all()
+    return availability.for_sessions(session, sessions, utcnow())
 
 
 @dataclass

@@ -6,33 +6,23 @@ from contextlib import suppress
 
 import segno
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db, limiter
 from eventreg.forms import ConfirmForm
 from eventreg.mail.ics import registration_calendar
-from eventreg.mail.notify import personal_link
 from eventreg.models import EventSession, Registration, RegistrationStatus, SessionStatus, utcnow
-from eventreg.registration import services
+from eventreg.registration import availability, services
+from eventreg.registration.availability import ClosedReason
 from eventreg.registration.forms import ParticipantForm, RegistrationForm, RequestLinkForm
+from eventreg.registration.links import personal_link
 from eventreg.vocabulary import REGIONS, SESSION_KINDS
 
 bp = Blueprint("registration", __name__, url_prefix="/<lang:lang_code>")
-
-
-def _confirmed_counts(session_ids: list[int]) -> dict[int, int]:
-    if not session_ids:
-        return {}
-    rows = db.session.execute(
-        select(Registration.session_id, func.count(Registration.id))
-        .where(Registration.session_id.in_(session_ids), Registration.status == RegistrationStatus.CONFIRMED)
-        .group_by(Registration.session_id)
-    )
-    return dict(rows.all())
 
 
 @bp.get("/sessions")
@@ -54,11 +44,11 @@ def sessions():
     if kind in SESSION_KINDS:
         stmt = stmt.where(EventSession.kind == kind)
     items = list(db.session.scalars(stmt))
-    counts = _confirmed_counts([s.id for s in items])
+    places = availability.for_sessions(db.session, items, now)
     return render_template(
         "registration/sessions.html",
         sessions=items,
-        places_left={s.id: max(s.capacity - counts.get(s.id, 0), 0) for s in items},
+        places_left={s.id: places[s.id].places_left for s in items},
         region=region,
         kind=kind,
         now=now,
@@ -88,34 +78,21 @@ def _details(form: ParticipantForm) -> services.ParticipantDetails:
     )
 
 
-def closed_message(reason: str) -> str:
-    messages = {
-        "deadline": _("Registration for this session is closed: the deadline has passed."),
-        "cancelled": _("This session has been cancelled, so registration is closed."),
-        "not_published": _("Registration for this session is not open."),
-        "full": _("This session is full and has no waiting list, so registration is closed."),
-    }
-    return messages.get(reason, messages["not_published"])
+def closed_message(reason: ClosedReason | str) -> str:
+    return ClosedReason(reason).label
 
 
 def _render_session(event_session: EventSession, form: RegistrationForm, status: int = 200, **extra):
-    now = utcnow()
-    closed_reason = None
-    if event_session.status == SessionStatus.CANCELLED:
-        closed_reason = "cancelled"
-    elif not event_session.registration_open(now):
-        closed_reason = "deadline"
-    left = services.places_left(db.session, event_session)
-    if closed_reason is None and left == 0 and not event_session.waitlist_enabled:
-        closed_reason = "full"
+    places = availability.for_session(db.session, event_session, utcnow())
+    closed_reason = places.closed_reason
     return (
         render_template(
             "registration/session.html",
             event_session=event_session,
             form=form,
-            places_left=left,
-            closed_reason=closed_reason,
-            closed_message=closed_message(closed_reason) if closed_reason else None,
+            places_left=places.places_left,
+            closed_reason=closed_reason.value if closed_reason else None,
+            closed_message=closed_reason.label if closed_reason else None,
             link_form=extra.pop("link_form", None) or RequestLinkForm(),
             **extra,
         ),
@@ -138,7 +115,8 @@ def register(slug: str):
     if not form.validate():
         return _render_session(event_session, form, status=400)
     try:
-        registration = services.register_participant(db.session, event_session.id, _details(form))
+        with unit_of_work(db.session):
+            registration = services.register_participant(db.session, event_session.id, _details(form))
     except services.RegistrationClosed as exc:
         return _render_session(event_session, form, status=409, refused=closed_message(exc.reason))
     except services.AlreadyRegistered:
@@ -153,7 +131,8 @@ def request_link(slug: str):
     event_session = _get_session_or_404(slug)
     form = RequestLinkForm()
     if form.validate():
-        services.request_link_again(db.session, event_session.id, form.email.data)
+        with unit_of_work(db.session):
+            services.request_link_again(db.session, event_session.id, form.email.data)
         # The same answer whether or not the address is registered: nobody learns who registered.
         flash(
             _("If this address is registered for the session, we have sent its personal link to it."),
@@ -217,14 +196,10 @@ def registration_calendar_file(token: str):
     registration = _get_registration_or_404(token)
     if registration.status != RegistrationStatus.CONFIRMED:
         abort(404)
-    with force_locale(registration.locale):
-        link = personal_link(registration)
-        # The same message id as eventreg.mail.notify, so the description reads as in the e-mail's file.
-        description = "\n".join([_("Your personal link (see, change or cancel your registration):"), link])
-        # A cancelled session gives the cancelling file, which removes the event from the calendar.
-        content = registration_calendar(
-            registration, link=link, description=description, cancelled=registration.session.is_cancelled
-        )
+    # The same file as the e-mail's attachment; a cancelled session gives the file that removes the event.
+    content = registration_calendar(
+        registration, link=personal_link(registration), cancelled=registration.session.is_cancelled
+    )
     response = Response(content, content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="session.ics"'
     # It carries the personal link: no shared cache may keep it.
@@ -260,7 +235,8 @@ def edit_registration(token: str):
     if request.method == "POST":
         if form.validate():
             try:
-                services.update_details(db.session, registration.id, _details(form))
+                with unit_of_work(db.session):
+                    services.update_details(db.session, registration.id, _details(form))
             except services.AlreadyRegistered:
                 form.email.errors = [_("Another registration for this session already uses this e-mail.")]
                 status = 409
@@ -280,7 +256,7 @@ def cancel_registration(token: str):
     registration = _get_registration_or_404(token)
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
-        with suppress(services.AlreadyCancelled):  # a second click says the same thing
+        with suppress(services.AlreadyCancelled), unit_of_work(db.session):  # a second click: the same answer
             services.cancel_registration(db.session, registration.id)
         flash(_("Your registration is cancelled. Thank you for letting us know."), "success")
         return redirect(url_for("registration.registration_page", token=token), code=303)

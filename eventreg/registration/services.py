@@ -1,26 +1,28 @@
 """Registration rules: who gets a place, who waits, and who moves up when a place frees.
 
-`register_participant` is the only place that decides confirmed vs waitlisted. It decides under a
-lock, in the same transaction as the insert: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on the
-session row on PostgreSQL. Cancelling and promoting from the waiting list take the same lock.
+Every function that changes a registration runs inside its caller's unit of work (eventreg.db): it
+locks the session row (FOR UPDATE on PostgreSQL; the IMMEDIATE transaction on SQLite), re-reads what
+it decides on under that lock, asks `availability` for places, writes and flushes. None commits.
+Building a participant's personal link lives here too; mail is handed the link and the position.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eventreg.db import write_transaction
+from eventreg import audit
+from eventreg.db import checks_done, lock_all, lock_one, require_unit_of_work
 from eventreg.mail import notify
-from eventreg.models import EventSession, Registration, RegistrationStatus, utcnow
+from eventreg.models import EventSession, Registration, RegistrationStatus, SessionStatus, User, utcnow
+from eventreg.registration import availability
+from eventreg.registration.availability import ClosedReason
+from eventreg.registration.links import personal_link
 
 
 class RegistrationError(Exception):
@@ -30,9 +32,9 @@ class RegistrationError(Exception):
 class RegistrationClosed(RegistrationError):
     """Deadline passed, session cancelled or not published, or full without a waiting list."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason  # "deadline", "cancelled", "not_published", "full"
+    def __init__(self, reason: ClosedReason):
+        super().__init__(reason.value)
+        self.reason = reason
 
 
 class AlreadyRegistered(RegistrationError):
@@ -42,6 +44,10 @@ class AlreadyRegistered(RegistrationError):
 
 
 class AlreadyCancelled(RegistrationError):
+    pass
+
+
+class RegistrationNotFound(RegistrationError):
     pass
 
 
@@ -91,47 +97,41 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def confirmed_count(session: Session, event_session_id: int) -> int:
-    return session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.session_id == event_session_id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-    )
+def find_by_token(session: Session, token: str) -> Registration | None:
+    if not token or len(token) > 64:
+        return None
+    return session.scalars(select(Registration).where(Registration.token == token)).first()
 
 
 def places_left(session: Session, event_session: EventSession) -> int:
-    return max(event_session.capacity - confirmed_count(session, event_session.id), 0)
+    return availability.for_session(session, event_session, utcnow()).places_left
 
 
-def waitlist_position(session: Session, registration: Registration) -> int | None:
-    """1 for the next person to get a place; None when not on the waiting list."""
-    if registration.status != RegistrationStatus.WAITLISTED:
-        return None
-    ahead = session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.session_id == registration.session_id,
-            Registration.status == RegistrationStatus.WAITLISTED,
-            Registration.id < registration.id,
-        )
-    )
-    return ahead + 1
+waitlist_position = availability.waitlist_position
+
+
+# --- locking -----------------------------------------------------------------------------------------
 
 
 def _lock_event_session(session: Session, event_session_id: int) -> EventSession:
-    """Load the session row under the write lock (FOR UPDATE on PostgreSQL; SQLite is already locked)."""
-    stmt = select(EventSession).where(EventSession.id == event_session_id).with_for_update()
-    event_session = session.scalars(stmt.execution_options(populate_existing=True)).one()
+    """The session row under the write lock; every decision about its places starts here."""
+    event_session = lock_one(session, EventSession, event_session_id)
+    if event_session is None:
+        raise RegistrationNotFound()
     return event_session
 
 
-def _check_open(event_session: EventSession, now: datetime) -> None:
-    if event_session.status == "cancelled":
-        raise RegistrationClosed("cancelled")
-    if event_session.status != "published":
-        raise RegistrationClosed("not_published")
-    if not event_session.registration_open(now):
-        raise RegistrationClosed("deadline")
+def _lock_registration(session: Session, registration_id: int) -> tuple[EventSession, Registration]:
+    """A registration and its session, both locked, the session first (one lock order everywhere)."""
+    require_unit_of_work(session)
+    event_session_id = session.scalar(
+        select(Registration.session_id).where(Registration.id == registration_id)
+    )
+    if event_session_id is None:
+        raise RegistrationNotFound()
+    event_session = _lock_event_session(session, event_session_id)
+    registration = lock_one(session, Registration, registration_id)
+    return event_session, registration
 
 
 def _find_live(session: Session, event_session_id: int, email_normalized: str) -> Registration | None:
@@ -144,12 +144,20 @@ def _find_live(session: Session, event_session_id: int, email_normalized: str) -
     ).first()
 
 
-def _status_for_new_registration(session: Session, event_session: EventSession) -> str:
-    if confirmed_count(session, event_session.id) < event_session.capacity:
-        return RegistrationStatus.CONFIRMED.value
-    if event_session.waitlist_enabled:
-        return RegistrationStatus.WAITLISTED.value
-    raise RegistrationClosed("full")
+def _tell(session: Session, registration: Registration) -> None:
+    """Queue the message that says where a registration now stands (confirmed or waiting, with position)."""
+    if registration.status == RegistrationStatus.CONFIRMED:
+        notify.registration_confirmed(session, registration, link=personal_link(registration))
+    elif registration.status == RegistrationStatus.WAITLISTED:
+        notify.registration_waitlisted(
+            session,
+            registration,
+            link=personal_link(registration),
+            position=waitlist_position(session, registration),
+        )
+
+
+# --- participants -------------------------------------------------------------------------------------
 
 
 def register_participant(
@@ -163,91 +171,51 @@ def register_participant(
     """Register a person for a session: confirmed while places last, then waitlisted.
 
     Raises RegistrationClosed, or AlreadyRegistered when the same e-mail already holds a live
-    registration for this session. Nothing is stored when it raises.
+    registration for this session. Nothing is written when it raises.
     """
     now = now or utcnow()
     email_normalized = normalise_email(details.email)
-    if current_app.config.get("TESTING_SKIP_CAPACITY_LOCK"):
-        status = _decide_without_lock(session, event_session_id, email_normalized, now)
-    else:
-        status = None
-
-    try:
-        with write_transaction(session):
-            event_session = _lock_event_session(session, event_session_id)
-            if status is None:
-                _check_open(event_session, now)
-                existing = _find_live(session, event_session_id, email_normalized)
-                if existing is not None:
-                    raise AlreadyRegistered(existing)
-                status = _status_for_new_registration(session, event_session)
-            registration = Registration(
-                session_id=event_session_id,
-                token=new_token(),
-                status=status,
-                consent_at=now,
-                source=source,
-                created_at=now,
-            )
-            _apply_details(registration, details, details.email.strip(), email_normalized)
-            session.add(registration)
-            session.flush()
-            if status == RegistrationStatus.CONFIRMED:
-                notify.registration_confirmed(session, registration)
-            else:
-                notify.registration_waitlisted(session, registration)
-    except IntegrityError:
-        # A second request for the same e-mail raced this one; the unique index kept one of them.
-        existing = _find_live(session, event_session_id, email_normalized)
-        if existing is None:
-            raise
-        raise AlreadyRegistered(existing) from None
-    return registration
-
-
-def _decide_without_lock(
-    session: Session, event_session_id: int, email_normalized: str, now: datetime
-) -> str:
-    """Test-only: the check-then-insert a naive system does, so the concurrency test can oversell.
-
-    The decision is read in its own transaction and the insert happens in another one later, which
-    is exactly the gap the lock closes.
-    """
-    event_session = session.get(EventSession, event_session_id)
-    _check_open(event_session, now)
+    event_session = _lock_event_session(session, event_session_id)
+    places = availability.for_session(session, event_session, now)
+    if places.closed_reason is not None:
+        raise RegistrationClosed(places.closed_reason)
     existing = _find_live(session, event_session_id, email_normalized)
     if existing is not None:
         raise AlreadyRegistered(existing)
-    status = _status_for_new_registration(session, event_session)
-    session.commit()
-    time.sleep(current_app.config.get("TESTING_RACE_WINDOW", 0.05))
-    return status
-
-
-def find_by_token(session: Session, token: str) -> Registration | None:
-    if not token or len(token) > 64:
-        return None
-    return session.scalars(select(Registration).where(Registration.token == token)).first()
+    status = places.status_for_new_registration(event_session.waitlist_enabled)
+    checks_done(session)
+    registration = Registration(
+        session_id=event_session_id,
+        token=new_token(),
+        status=status.value,
+        consent_at=now,
+        source=source,
+        created_at=now,
+    )
+    _apply_details(registration, details, details.email.strip(), email_normalized)
+    session.add(registration)
+    session.flush()
+    _tell(session, registration)
+    return registration
 
 
 def promote_from_waitlist(session: Session, event_session: EventSession, now: datetime) -> list[Registration]:
-    """Give free places to the oldest waitlisted people. Call inside the session's write lock."""
-    if event_session.status != "published":
+    """Give free places to the people who have waited longest. The caller holds the session's lock."""
+    require_unit_of_work(session)
+    if event_session.status != SessionStatus.PUBLISHED:
         return []
-    free = event_session.capacity - confirmed_count(session, event_session.id)
+    free = availability.for_session(session, event_session, now).places_left
     if free <= 0:
         return []
-    promoted = list(
-        session.scalars(
-            select(Registration)
-            .where(
-                Registration.session_id == event_session.id,
-                Registration.status == RegistrationStatus.WAITLISTED,
-            )
-            .order_by(Registration.created_at, Registration.id)
-            .limit(free)
-            .with_for_update()
+    promoted = lock_all(
+        session,
+        select(Registration)
+        .where(
+            Registration.session_id == event_session.id,
+            Registration.status == RegistrationStatus.WAITLISTED,
         )
+        .order_by(Registration.created_at, Registration.id)
+        .limit(free),
     )
     for registration in promoted:
         registration.status = RegistrationStatus.CONFIRMED.value
@@ -255,29 +223,25 @@ def promote_from_waitlist(session: Session, event_session: EventSession, now: da
         registration.updated_at = now
     session.flush()
     for registration in promoted:
-        notify.registration_promoted(session, registration)
+        notify.registration_promoted(session, registration, link=personal_link(registration))
     return promoted
 
 
 def cancel_registration(
     session: Session, registration_id: int, *, now: datetime | None = None
 ) -> tuple[Registration, list[Registration]]:
-    """Cancel a registration and hand a freed place to the waiting list, in one transaction."""
+    """Cancel a registration and hand the freed place to the waiting list."""
     now = now or utcnow()
-    event_session_id = session.scalar(
-        select(Registration.session_id).where(Registration.id == registration_id)
-    )
-    with write_transaction(session):
-        event_session = _lock_event_session(session, event_session_id)
-        registration = session.get(Registration, registration_id, populate_existing=True)
-        if registration.status == RegistrationStatus.CANCELLED:
-            raise AlreadyCancelled()
-        registration.status = RegistrationStatus.CANCELLED.value
-        registration.cancelled_at = now
-        registration.updated_at = now
-        session.flush()
-        notify.registration_cancelled(session, registration)
-        promoted = promote_from_waitlist(session, event_session, now)
+    event_session, registration = _lock_registration(session, registration_id)
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise AlreadyCancelled()
+    checks_done(session)
+    registration.status = RegistrationStatus.CANCELLED.value
+    registration.cancelled_at = now
+    registration.updated_at = now
+    session.flush()
+    notify.registration_cancelled(session, registration, link=personal_link(registration))
+    promoted = promote_from_waitlist(session, event_session, now)
     return registration, promoted
 
 
@@ -287,31 +251,28 @@ def update_details(
     """Change a person's details; the status and place in the queue stay as they are."""
     now = now or utcnow()
     email_normalized = normalise_email(details.email)
-    try:
-        with write_transaction(session):
-            registration = session.get(Registration, registration_id, populate_existing=True)
-            if registration.status == RegistrationStatus.CANCELLED:
-                raise AlreadyCancelled()
-            if email_normalized != registration.email_normalized:
-                other = _find_live(session, registration.session_id, email_normalized)
-                if other is not None and other.id != registration.id:
-                    raise AlreadyRegistered(other)
-            _apply_details(registration, details, details.email.strip(), email_normalized)
-            registration.updated_at = now
-            session.flush()
-            notify.registration_changed(session, registration)
-    except IntegrityError:
-        raise AlreadyRegistered(registration) from None
+    _event_session, registration = _lock_registration(session, registration_id)
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise AlreadyCancelled()
+    if email_normalized != registration.email_normalized:
+        other = _find_live(session, registration.session_id, email_normalized)
+        if other is not None and other.id != registration.id:
+            raise AlreadyRegistered(other)
+    checks_done(session)
+    _apply_details(registration, details, details.email.strip(), email_normalized)
+    registration.updated_at = now
+    session.flush()
+    notify.registration_changed(session, registration, link=personal_link(registration))
     return registration
 
 
 def request_link_again(session: Session, event_session_id: int, email: str) -> bool:
     """Send the personal link again to the address that registered; says nothing about others."""
+    require_unit_of_work(session)
     registration = _find_live(session, event_session_id, normalise_email(email))
     if registration is None:
         return False
-    with write_transaction(session):
-        notify.registration_link(session, registration)
+    notify.registration_link(session, registration, link=personal_link(registration))
     return True
 
 
@@ -338,7 +299,7 @@ def set_status_by_organiser(
     registration_id: int,
     new_status: str,
     *,
-    by,
+    by: User,
     over_capacity: bool = False,
     now: datetime | None = None,
 ) -> tuple[Registration, list[Registration]]:
@@ -353,88 +314,79 @@ def set_status_by_organiser(
       be promoted into. Cancel instead.
     Returns the registration and anyone promoted.
     """
-    from eventreg import audit  # local: this organiser section was appended without touching the imports
-
     now = now or utcnow()
-    event_session_id = session.scalar(
-        select(Registration.session_id).where(Registration.id == registration_id)
-    )
+    event_session, registration = _lock_registration(session, registration_id)
+    old = registration.status
+    if new_status == old:
+        return registration, []
+    places = availability.for_session(session, event_session, now)
+    if old == RegistrationStatus.CANCELLED and new_status != RegistrationStatus.CANCELLED:
+        # Reinstating: the same person may have registered again since.
+        existing = _find_live(session, event_session.id, registration.email_normalized)
+        if existing is not None:
+            raise AlreadyRegistered(existing)
     promoted: list[Registration] = []
-    try:
-        with write_transaction(session):
-            event_session = _lock_event_session(session, event_session_id)
-            registration = session.get(Registration, registration_id, populate_existing=True)
-            old = registration.status
-            if new_status == old:
-                return registration, []
-            if new_status == RegistrationStatus.CANCELLED:
-                registration.status = RegistrationStatus.CANCELLED.value
-                registration.cancelled_at = now
-                session.flush()
-                notify.registration_cancelled(session, registration)
-                promoted = promote_from_waitlist(session, event_session, now)
-            elif new_status == RegistrationStatus.CONFIRMED:
-                full = confirmed_count(session, event_session.id) >= event_session.capacity
-                if full and not over_capacity:
-                    raise NoPlaceLeft()
-                registration.status = RegistrationStatus.CONFIRMED.value
-                registration.cancelled_at = None
-                session.flush()
-                if old == RegistrationStatus.WAITLISTED:
-                    registration.promoted_at = now
-                    notify.registration_promoted(session, registration)
-                else:
-                    notify.registration_confirmed(session, registration)
-            elif new_status == RegistrationStatus.WAITLISTED and old == RegistrationStatus.CANCELLED:
-                if confirmed_count(session, event_session.id) < event_session.capacity:
-                    raise StatusChangeNotAllowed(old, new_status)
-                registration.status = RegistrationStatus.WAITLISTED.value
-                registration.cancelled_at = None
-                # The end of the queue: the waiting list is ordered by when people joined it.
-                registration.created_at = now
-                session.flush()
-                notify.registration_waitlisted(session, registration)
-            else:
-                raise StatusChangeNotAllowed(old, new_status)
-            registration.updated_at = now
-            audit.record(
-                session,
-                by,
-                "registration.status",
-                registration,
-                old=old,
-                new=new_status,
-                over_capacity=bool(over_capacity and new_status == RegistrationStatus.CONFIRMED),
-                promoted=[r.id for r in promoted],
-            )
-    except IntegrityError:
-        # Reinstating a cancelled registration when the same person has registered again since.
-        existing = _find_live(session, event_session_id, registration.email_normalized)
-        if existing is None:
-            raise
-        raise AlreadyRegistered(existing) from None
+    if new_status == RegistrationStatus.CANCELLED:
+        checks_done(session)
+        registration.status = RegistrationStatus.CANCELLED.value
+        registration.cancelled_at = now
+        session.flush()
+        notify.registration_cancelled(session, registration, link=personal_link(registration))
+        promoted = promote_from_waitlist(session, event_session, now)
+    elif new_status == RegistrationStatus.CONFIRMED:
+        if places.is_full and not over_capacity:
+            raise NoPlaceLeft()
+        checks_done(session)
+        registration.status = RegistrationStatus.CONFIRMED.value
+        registration.cancelled_at = None
+        session.flush()
+        if old == RegistrationStatus.WAITLISTED:
+            registration.promoted_at = now
+            notify.registration_promoted(session, registration, link=personal_link(registration))
+        else:
+            notify.registration_confirmed(session, registration, link=personal_link(registration))
+    elif new_status == RegistrationStatus.WAITLISTED and old == RegistrationStatus.CANCELLED:
+        if not places.is_full:
+            raise StatusChangeNotAllowed(old, new_status)
+        checks_done(session)
+        registration.status = RegistrationStatus.WAITLISTED.value
+        registration.cancelled_at = None
+        # The end of the queue: the waiting list is ordered by when people joined it.
+        registration.created_at = now
+        session.flush()
+        _tell(session, registration)
+    else:
+        raise StatusChangeNotAllowed(old, new_status)
+    registration.updated_at = now
+    audit.record(
+        session,
+        by,
+        "registration.status",
+        registration,
+        old=old,
+        new=new_status,
+        over_capacity=bool(over_capacity and new_status == RegistrationStatus.CONFIRMED),
+        promoted=[r.id for r in promoted],
+    )
+    session.flush()
     return registration, promoted
 
 
 def check_in(
-    session: Session, registration_id: int, *, by, undo: bool = False, now: datetime | None = None
+    session: Session, registration_id: int, *, by: User, undo: bool = False, now: datetime | None = None
 ) -> Registration:
     """Mark a confirmed participant as present at the door (or take the mark back after a mistake)."""
-    from eventreg import audit
-
     now = now or utcnow()
-    with write_transaction(session):
-        registration = session.get(Registration, registration_id, populate_existing=True)
-        if registration.status != RegistrationStatus.CONFIRMED:
-            raise NotConfirmed()
-        if undo:
-            registration.checked_in_at = None
-        elif registration.checked_in_at is None:  # a double tap keeps the first time
-            registration.checked_in_at = now
-        registration.updated_at = now
-        audit.record(
-            session, by, "registration.check_in_undo" if undo else "registration.check_in", registration
-        )
+    _event_session, registration = _lock_registration(session, registration_id)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise NotConfirmed()
+    if undo:
+        registration.checked_in_at = None
+    elif registration.checked_in_at is None:  # a double tap keeps the first time
+        registration.checked_in_at = now
+    registration.updated_at = now
+    audit.record(session, by, "registration.check_in_undo" if undo else "registration.check_in", registration)
+    session.flush()
     return registration
 
 
@@ -443,7 +395,7 @@ def register_walk_in(
     event_session_id: int,
     details: ParticipantDetails,
     *,
-    by,
+    by: User,
     now: datetime | None = None,
 ) -> Registration:
     """Register someone who turned up at the door: confirmed and checked in at once.
@@ -453,39 +405,34 @@ def register_walk_in(
     The e-mail is optional; without one the person gets no mail, and a key unique to this registration
     stands in for the address so that two people without e-mail are never taken for the same person.
     """
-    from eventreg import audit
-
     now = now or utcnow()
     email = (details.email or "").strip()
     token = new_token()
     email_normalized = normalise_email(email) if email else f"walk-in:{token[:32]}"
-    try:
-        with write_transaction(session):
-            event_session = _lock_event_session(session, event_session_id)
-            if event_session.status != "published":
-                raise RegistrationClosed("cancelled" if event_session.is_cancelled else "not_published")
-            if email:
-                existing = _find_live(session, event_session_id, email_normalized)
-                if existing is not None:
-                    raise AlreadyRegistered(existing)
-            registration = Registration(
-                session_id=event_session_id,
-                token=token,
-                status=RegistrationStatus.CONFIRMED.value,
-                consent_at=now,
-                source="walk_in",
-                created_at=now,
-                checked_in_at=now,
-            )
-            _apply_details(registration, details, email, email_normalized)
-            session.add(registration)
-            session.flush()
-            if email:
-                notify.registration_confirmed(session, registration)
-            audit.record(session, by, "registration.walk_in", registration, session_id=event_session_id)
-    except IntegrityError:
+    event_session = _lock_event_session(session, event_session_id)
+    if event_session.status != SessionStatus.PUBLISHED:
+        raise RegistrationClosed(
+            ClosedReason.CANCELLED if event_session.is_cancelled else ClosedReason.NOT_PUBLISHED
+        )
+    if email:
         existing = _find_live(session, event_session_id, email_normalized)
-        if existing is None:
-            raise
-        raise AlreadyRegistered(existing) from None
+        if existing is not None:
+            raise AlreadyRegistered(existing)
+    checks_done(session)
+    registration = Registration(
+        session_id=event_session_id,
+        token=token,
+        status=RegistrationStatus.CONFIRMED.value,
+        consent_at=now,
+        source="walk_in",
+        created_at=now,
+        checked_in_at=now,
+    )
+    _apply_details(registration, details, email, email_normalized)
+    session.add(registration)
+    session.flush()
+    if email:
+        notify.registration_confirmed(session, registration, link=personal_link(registration))
+    audit.record(session, by, "registration.walk_in", registration, session_id=event_session_id)
+    session.flush()
     return registration

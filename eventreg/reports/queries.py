@@ -36,6 +36,7 @@ from eventreg.models import (
 from eventreg.vocabulary import (
     COMMENT_KINDS,
     COMMENT_SOURCES,
+    COMMENT_STATUSES,
     DECISIONS,
     REGIONS,
     REGISTRATION_STATUSES,
@@ -483,14 +484,6 @@ def comment_list_columns(contacts: bool) -> list[Column]:
         Column("created_at", _l("Received (Bishkek time)"), width=18),
     ]
     return columns
-
-
-COMMENT_STATUSES = {
-    "new": _l("New"),
-    "published": _l("Published"),
-    "hidden": _l("Hidden"),
-    "merged": _l("Merged"),
-}
 
 
 def _comment_list_select(f: Filters) -> Select:

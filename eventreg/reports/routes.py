@@ -18,6 +18,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from eventreg.accounts.auth import roles_required
+from eventreg.db import unit_of_work
 from eventreg.extensions import db
 from eventreg.forms import EARLIEST_YEAR, LATEST_YEAR, ConfirmForm, id_param
 from eventreg.models import Consultation, Document
@@ -245,7 +246,8 @@ def publish(document_id: int):
     if not form.validate():
         abort(400)
     try:
-        notified = services.publish_results(db.session, document_id, by=current_user.user)
+        with unit_of_work(db.session):
+            notified = services.publish_results(db.session, document_id, by=current_user.user)
     except services.DocumentNotFound:
         abort(404)
     flash(_("The results page is now public."), "success")
@@ -268,7 +270,8 @@ def unpublish(document_id: int):
     if not form.validate():
         abort(400)
     try:
-        services.unpublish_results(db.session, document_id, by=current_user.user)
+        with unit_of_work(db.session):
+            services.unpublish_results(db.session, document_id, by=current_user.user)
     except services.DocumentNotFound:
         abort(404)
     flash(_("The results page is no longer public."), "success")

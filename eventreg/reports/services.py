@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eventreg import audit
-from eventreg.db import is_sqlite, write_transaction
+from eventreg.db import lock_one
 from eventreg.i18n import localized
 from eventreg.mail import notify
 from eventreg.models import Comment, CommentStatus, Consultation, Document, DocumentItem, User
@@ -20,38 +20,37 @@ class DocumentNotFound(ReportError):
 
 
 def _locked_document(session: Session, document_id: int) -> Document:
-    stmt = select(Document).where(Document.id == document_id)
-    if not is_sqlite(session):  # SQLite's BEGIN IMMEDIATE already holds the write lock
-        stmt = stmt.with_for_update()
-    document = session.scalars(stmt).first()
+    document = lock_one(session, Document, document_id)
     if document is None:
         raise DocumentNotFound(document_id)
     return document
 
 
 def publish_results(session: Session, document_id: int, by: User) -> int:
-    """Make the document's "what we heard" page public and tell decided authors, in one transaction.
+    """Make the document's "what we heard" page public and tell decided authors, in the caller's unit.
 
     Returns how many authors were sent the decision on their comment. Publishing twice changes nothing
-    the second time (and tells nobody twice: the notifier skips authors already told).
+    the second time (and tells nobody twice: the notifier skips authors already told). The messages are
+    queued in a number of statements that does not grow with the number of comments, so the write lock
+    is held briefly however many comments there are.
     """
-    with write_transaction(session):
-        document = _locked_document(session, document_id)
-        if document.results_published:
-            return 0
-        document.results_published = True
-        notified = notify.notify_published_outcomes(session, document)
-        audit.record(session, by, "document.publish_results", document, notified=notified)
+    document = _locked_document(session, document_id)
+    if document.results_published:
+        return 0
+    document.results_published = True
+    notified = notify.notify_published_outcomes(session, document)
+    audit.record(session, by, "document.publish_results", document, notified=notified)
+    session.flush()
     return notified
 
 
 def unpublish_results(session: Session, document_id: int, by: User) -> None:
-    with write_transaction(session):
-        document = _locked_document(session, document_id)
-        if not document.results_published:
-            return
-        document.results_published = False
-        audit.record(session, by, "document.unpublish_results", document)
+    document = _locked_document(session, document_id)
+    if not document.results_published:
+        return
+    document.results_published = False
+    audit.record(session, by, "document.unpublish_results", document)
+    session.flush()
 
 
 def published_document(session: Session, consultation_slug: str, key: str) -> Document | None:
