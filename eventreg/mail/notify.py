@@ -12,12 +12,12 @@ from datetime import datetime
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eventreg.mail.ics import registration_calendar
-from eventreg.mail.outbox import enqueue, new_message
+from eventreg.mail.outbox import enqueue, new_message_id
 from eventreg.models import OutboxMessage, Registration, utcnow
 
 # Messages whose session the person should have in their calendar; the cancellations remove it again.
@@ -203,18 +203,21 @@ def comments_decided(session: Session, comments: Sequence, *, now: datetime | No
                 base_url=base_url,
             )
         messages.append(
-            new_message(
-                kind="comment_decided",
-                recipient=comment.email,
-                subject=subject,
-                body_text=body_text,
-                body_html=body_html,
-                locale=comment.language,
-                dedupe_key=keys[comment.id],
-            )
+            {
+                "kind": "comment_decided",
+                "recipient": comment.email,
+                "subject": subject,
+                "body_text": body_text,
+                "body_html": body_html,
+                "attachments": [],
+                "locale": comment.language,
+                "dedupe_key": keys[comment.id],
+                "message_id": new_message_id(),
+            }
         )
-    session.add_all(messages)
-    session.flush()
+    if messages:
+        # One executemany: the ids of the new rows are not needed, so nothing is returned row by row.
+        session.execute(insert(OutboxMessage), messages)
     session.execute(
         update(Comment)
         .where(Comment.id.in_([c.id for c in todo]))
