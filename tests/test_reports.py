@@ -333,7 +333,10 @@ def test_what_we_heard_is_hidden_until_published_and_hides_unnamed_authors(clien
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Айгүл Токтогулова" in html  # agreed to be named
-    assert "Бакыт" not in html and "Министерство" not in html and "@example.kg" not in html
+    assert "Бакыт" not in html and "@example.kg" not in html
+    # One rule for who a published comment is from (issue 9): the name only with consent, then the
+    # organisation, sector and region, as on the document page and in the table of comments.
+    assert "Министерство, State body, Osh Region" in html
     assert "Partly taken into account" in html
     assert "Support: 1" in html and "Objection: 1" in html
     assert "spam" not in html  # hidden comments are never shown

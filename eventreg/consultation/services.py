@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from eventreg.models import (
     User,
     utcnow,
 )
+from eventreg.vocabulary import REGIONS, SECTORS, label
 
 # Limits shared by the public form and the organiser's paper-entry screen.
 BODY_MAX = 5000
@@ -150,14 +152,31 @@ def published_comments(session: Session, document_id: int) -> dict[int | None, l
     return grouped
 
 
-def public_author(comment: Comment) -> str | None:
-    """What the public sees as the author: the name only if they agreed, else the organisation.
+def public_author_text(
+    *, show_name: bool, name: str | None, organisation: str | None, sector: str | None, region: str | None
+) -> str:
+    """Who a published comment is shown as, on every page and in every document that shows it.
 
-    None means "a participant" (the caller shows that in the reader's language).
+    The name only if the author agreed; then the organisation, the sector and the region (labels in the
+    reader's language; values that are already labels pass through). The one rule for the document page,
+    the results page and the ministry's table of comments.
     """
-    if comment.show_name and comment.author_name:
-        return comment.author_name
-    return comment.organisation or None
+    who = (name or "").strip() if show_name else ""
+    organisation = (organisation or "").strip()
+    # Neither a name nor an organisation: the reader is told it is a participant, then the sector and region.
+    parts = [who, organisation] if who or organisation else [str(_l("Participant"))]
+    parts += [label(SECTORS, sector), label(REGIONS, region)]
+    return ", ".join(part for part in parts if part)
+
+
+def public_author(comment: Comment) -> str:
+    return public_author_text(
+        show_name=comment.show_name,
+        name=comment.author_name,
+        organisation=comment.organisation,
+        sector=comment.sector,
+        region=comment.region,
+    )
 
 
 def author_from_registration(registration: Registration) -> CommentAuthor:

@@ -478,19 +478,8 @@ def walk_in(session_id: int):
     problem = None
     if request.method == "POST":
         if form.validate():
-            details = registration_services.ParticipantDetails(
-                full_name=form.full_name.data,
-                email=form.email.data or "",
-                phone=form.phone.data,
-                organisation=form.organisation.data,
-                position=form.position.data,
-                sector=form.sector.data,
-                region=form.region.data,
-                sex=form.sex.data,
-                interpretation_language=form.interpretation_language.data,
-                accessibility_needs=form.accessibility_needs.data,
-                locale=form.interpretation_language.data,
-            )
+            # Walk-ins' mail (if they gave an e-mail) goes out in the language they follow the session in.
+            details = form.details(locale=form.interpretation_language.data)
             try:
                 with unit_of_work(db.session):
                     registration = registration_services.register_walk_in(

@@ -16,6 +16,7 @@ from eventreg.forms import (
     strip,
 )
 from eventreg.i18n import languages
+from eventreg.registration.services import ParticipantDetails
 from eventreg.vocabulary import REGIONS, SECTORS
 
 
@@ -53,6 +54,22 @@ class ParticipantForm(BaseForm):
         # Languages come from the app's configuration, so they are set per form, not per class.
         self.interpretation_language.choices = choices(languages())
         self.interpretation_language.validators = [required(), one_of(languages())]
+
+    def details(self, locale: str) -> ParticipantDetails:
+        """What the person told us, for the services; `locale` is the language their mail goes out in."""
+        return ParticipantDetails(
+            full_name=self.full_name.data,
+            email=self.email.data or "",
+            phone=self.phone.data,
+            organisation=self.organisation.data,
+            position=self.position.data,
+            sector=self.sector.data,
+            region=self.region.data,
+            sex=self.sex.data,
+            interpretation_language=self.interpretation_language.data,
+            accessibility_needs=self.accessibility_needs.data,
+            locale=locale,
+        )
 
 
 class RegistrationForm(ParticipantForm):

@@ -62,22 +62,6 @@ def _get_session_or_404(slug: str) -> EventSession:
     return event_session
 
 
-def _details(form: ParticipantForm) -> services.ParticipantDetails:
-    return services.ParticipantDetails(
-        full_name=form.full_name.data,
-        email=form.email.data,
-        phone=form.phone.data,
-        organisation=form.organisation.data,
-        position=form.position.data,
-        sector=form.sector.data,
-        region=form.region.data,
-        sex=form.sex.data,
-        interpretation_language=form.interpretation_language.data,
-        accessibility_needs=form.accessibility_needs.data,
-        locale=g.lang,
-    )
-
-
 def closed_message(reason: ClosedReason | str) -> str:
     return ClosedReason(reason).label
 
@@ -116,7 +100,7 @@ def register(slug: str):
         return _render_session(event_session, form, status=400)
     try:
         with unit_of_work(db.session):
-            registration = services.register_participant(db.session, event_session.id, _details(form))
+            registration = services.register_participant(db.session, event_session.id, form.details(g.lang))
     except services.RegistrationClosed as exc:
         return _render_session(event_session, form, status=409, refused=closed_message(exc.reason))
     except services.AlreadyRegistered:
@@ -236,7 +220,7 @@ def edit_registration(token: str):
         if form.validate():
             try:
                 with unit_of_work(db.session):
-                    services.update_details(db.session, registration.id, _details(form))
+                    services.update_details(db.session, registration.id, form.details(g.lang))
             except services.AlreadyRegistered:
                 form.email.errors = [_("Another registration for this session already uses this e-mail.")]
                 status = 409

@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
+from eventreg.consultation.services import public_author_text
 from eventreg.i18n import DATE_PATTERNS, localized, to_local
 from eventreg.models import Consultation, Document
 from eventreg.reports import queries
@@ -216,13 +217,13 @@ def _repeat_header(row) -> None:
 
 
 def _author(record: queries.CommentRow) -> str:
-    parts = [
-        record.author_name if record.show_name else "",
-        record.organisation,
-        record.sector,
-        record.region,
-    ]
-    return ", ".join(part for part in parts if part)
+    return public_author_text(
+        show_name=record.show_name,
+        name=record.author_name,
+        organisation=record.organisation,
+        sector=record.sector,
+        region=record.region,
+    )
 
 
 A4_WIDTH, A4_HEIGHT = Cm(21), Cm(29.7)

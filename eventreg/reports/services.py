@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eventreg import audit
+from eventreg.consultation.services import public_author_text
 from eventreg.db import lock_one
 from eventreg.i18n import localized
 from eventreg.mail import notify
@@ -122,6 +123,8 @@ def what_we_heard(session: Session, document: Document, lang: str) -> list[Heard
             Comment.show_name,
             Comment.author_name,
             Comment.organisation,
+            Comment.sector,
+            Comment.region,
             Comment.decision,
             Comment.decision_part,
             Comment.justification,
@@ -129,8 +132,11 @@ def what_we_heard(session: Session, document: Document, lang: str) -> list[Heard
         .where(*published, Comment.decision.is_not(None))
         .order_by(Comment.id)
     ):
-        item_id, kind, body, proposed, show_name, name, organisation, decision, part, justification = row
-        author = ", ".join(p for p in (name, organisation) if p) if show_name else ""
+        (item_id, kind, body, proposed, show_name, name, organisation, sector, region) = row[:9]
+        decision, part, justification = row[9:]
+        author = public_author_text(
+            show_name=show_name, name=name, organisation=organisation, sector=sector, region=region
+        )
         items[item_id].decisions.append(
             HeardDecision(
                 kind=kind,
