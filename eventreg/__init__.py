@@ -98,4 +98,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)
+    from eventreg.registration.services import release_all_expired_holds
+
+    # What the background worker does besides mail; the mail package itself knows no area.
+    app.extensions["eventreg.worker_steps"] = [release_all_expired_holds]
     return app

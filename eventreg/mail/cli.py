@@ -68,6 +68,9 @@ def run_worker(
                 if remind_every > 0 and time.monotonic() - last_reminders >= remind_every:
                     run_in_unit_of_work(db.session, lambda: services.queue_reminders(db.session))
                     last_reminders = time.monotonic()
+                # Steps the areas hand the worker (held places that expired, …), each its own unit of work.
+                for step in app.extensions.get("eventreg.worker_steps", ()):
+                    run_in_unit_of_work(db.session, lambda step=step: step(db.session))
                 attempted = sender.send_due(db.session).attempted
         except Exception:
             # A database hiccup must not end the worker; it tries again after the pause.

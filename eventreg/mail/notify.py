@@ -97,6 +97,27 @@ def registration_waitlisted(
     )
 
 
+def registration_held(
+    session: Session, registration: Registration, *, link: str, promoted: bool = False
+) -> None:
+    """A place kept for the person until they confirm it from this message (or until it expires)."""
+    _registration_message(
+        session,
+        registration,
+        "registration_held",
+        _l("Confirm your place"),
+        link=link,
+        promoted=promoted,
+        expires_at=registration.hold_expires_at,
+    )
+
+
+def registration_hold_expired(session: Session, registration: Registration, *, link: str) -> None:
+    _registration_message(
+        session, registration, "registration_hold_expired", _l("Your held place was released"), link=link
+    )
+
+
 def registration_promoted(session: Session, registration: Registration, *, link: str) -> None:
     _registration_message(
         session,

@@ -29,6 +29,8 @@ KIND_LABELS = {
     "registration_confirmed": _l("Registration confirmed"),
     "registration_waitlisted": _l("Waiting list"),
     "registration_promoted": _l("Promoted from the waiting list"),
+    "registration_held": _l("Place held: confirm from the e-mail"),
+    "registration_hold_expired": _l("Held place released"),
     "registration_changed": _l("Registration changed"),
     "registration_cancelled": _l("Registration cancelled"),
     "registration_link": _l("Personal link sent again"),

@@ -28,6 +28,8 @@ class SessionStatus(StrEnum):
 
 class RegistrationStatus(StrEnum):
     CONFIRMED = "confirmed", _l("Confirmed")
+    # A place kept for someone until they open the link in their e-mail (sessions that ask for it).
+    HELD = "held", _l("Place held until confirmed by e-mail")
     WAITLISTED = "waitlisted", _l("On the waiting list")
     CANCELLED = "cancelled", _l("Cancelled")
 
@@ -77,6 +79,10 @@ class EventSession(Base):
     languages: Mapped[list] = mapped_column(LocalizedJSON, default=list)  # e.g. ["ru", "ky"]
     capacity: Mapped[int] = mapped_column(Integer)
     waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Hold each new place until the person confirms it from their e-mail; unconfirmed holds expire and the
+    # place goes to the waiting list. Off by default; worth it for sessions with few places.
+    hold_places: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    hold_hours: Mapped[int] = mapped_column(Integer, default=4, server_default=text("4"))
     registration_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=SessionStatus.PUBLISHED.value)
     online_url: Mapped[str | None] = mapped_column(String(500))
@@ -134,6 +140,7 @@ class Registration(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(20), default="online")  # online / walk_in / organiser
 
     session: Mapped[EventSession] = relationship(back_populates="registrations")

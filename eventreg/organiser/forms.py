@@ -65,6 +65,20 @@ class SessionForm(BaseForm):
         ],
     )
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
+    hold_places = BooleanField(
+        _l(
+            "Hold each place until the person confirms it from their e-mail (suggested for sessions with few places)"
+        ),
+        default=False,
+    )
+    hold_hours = IntegerField(
+        _l("Hours a held place waits for confirmation"),
+        default=4,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=72, message=_l("Please give a number from 1 to 72.")),
+        ],
+    )
     languages = SelectMultipleField(_l("Languages offered"), validate_choice=False)
     online_url = URLField(
         _l("Link for online sessions (optional)"),

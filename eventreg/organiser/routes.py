@@ -180,6 +180,8 @@ def _session_form(obj: EventSession | None = None, **kwargs) -> SessionForm:
         "registration_deadline": services.to_local_naive(obj.registration_deadline),
         "capacity": obj.capacity,
         "waitlist_enabled": obj.waitlist_enabled,
+        "hold_places": obj.hold_places,
+        "hold_hours": obj.hold_hours,
         "languages": list(obj.languages or []),
         "online_url": obj.online_url,
     }
@@ -202,6 +204,8 @@ def _session_data(form: SessionForm) -> services.SessionData:
         registration_deadline=services.from_local(form.registration_deadline.data),
         capacity=form.capacity.data,
         waitlist_enabled=form.waitlist_enabled.data,
+        hold_places=form.hold_places.data,
+        hold_hours=form.hold_hours.data or 4,
         languages=[code for code in form.languages.data or [] if code],
         online_url=form.online_url.data or None,
     )

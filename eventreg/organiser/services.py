@@ -85,6 +85,8 @@ class SessionData:
     venue: dict[str, str] = field(default_factory=dict)
     registration_deadline: datetime | None = None
     waitlist_enabled: bool = True
+    hold_places: bool = False
+    hold_hours: int = 4
     languages: list[str] = field(default_factory=list)
     online_url: str | None = None
 
@@ -121,6 +123,8 @@ def _apply(event_session: EventSession, data: SessionData) -> None:
     event_session.registration_deadline = data.registration_deadline
     event_session.capacity = data.capacity
     event_session.waitlist_enabled = data.waitlist_enabled
+    event_session.hold_places = data.hold_places
+    event_session.hold_hours = data.hold_hours
     event_session.languages = list(data.languages)
     event_session.online_url = data.online_url or None
 
@@ -158,6 +162,8 @@ def data_from_session(event_session: EventSession) -> SessionData:
         venue=dict(event_session.venue or {}),
         registration_deadline=event_session.registration_deadline,
         waitlist_enabled=event_session.waitlist_enabled,
+        hold_places=bool(event_session.hold_places),
+        hold_hours=event_session.hold_hours or 4,
         languages=list(event_session.languages or []),
         online_url=event_session.online_url,
     )

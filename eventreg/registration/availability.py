@@ -35,6 +35,11 @@ class Availability:
     waiting: int
     checked_in: int
     closed_reason: ClosedReason | None
+    held: int = 0  # places kept for people who have not yet confirmed from their e-mail
+
+    @property
+    def taken(self) -> int:
+        return self.confirmed + self.held
 
     @property
     def waitlisted(self) -> int:
@@ -42,43 +47,45 @@ class Availability:
 
     @property
     def places_left(self) -> int:
-        return max(self.capacity - self.confirmed, 0)
+        return max(self.capacity - self.taken, 0)
 
     @property
     def is_full(self) -> bool:
-        return self.confirmed >= self.capacity
+        return self.taken >= self.capacity
 
     @property
     def is_open(self) -> bool:
         return self.closed_reason is None
 
-    def status_for_new_registration(self, waitlist_enabled: bool) -> RegistrationStatus | None:
-        """Confirmed while places last, then the waiting list; None when neither is possible."""
+    def status_for_new_registration(
+        self, waitlist_enabled: bool, hold_places: bool = False
+    ) -> RegistrationStatus | None:
+        """Confirmed (or held) while places last, then the waiting list; None when neither is possible."""
         if not self.is_full:
-            return RegistrationStatus.CONFIRMED
+            return RegistrationStatus.HELD if hold_places else RegistrationStatus.CONFIRMED
         if waitlist_enabled:
             return RegistrationStatus.WAITLISTED
         return None
 
 
-def closed_reason(event_session: EventSession, confirmed: int, now: datetime) -> ClosedReason | None:
+def closed_reason(event_session: EventSession, taken: int, now: datetime) -> ClosedReason | None:
     if event_session.status == SessionStatus.CANCELLED:
         return ClosedReason.CANCELLED
     if event_session.status != SessionStatus.PUBLISHED:
         return ClosedReason.NOT_PUBLISHED
     if not event_session.registration_open(now):
         return ClosedReason.DEADLINE
-    if confirmed >= event_session.capacity and not event_session.waitlist_enabled:
+    if taken >= event_session.capacity and not event_session.waitlist_enabled:
         return ClosedReason.FULL
     return None
 
 
-def _counts(session: Session, session_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {
-        sid: {"confirmed": 0, "waiting": 0, "checked_in": 0} for sid in session_ids
-    }
+def _counts(session: Session, session_ids: Sequence[int], now: datetime) -> dict[int, dict[str, int]]:
+    counts = {sid: {"confirmed": 0, "held": 0, "waiting": 0, "checked_in": 0} for sid in session_ids}
     if not session_ids:
         return counts
+    # A hold past its time no longer takes a place, even before the worker has released it.
+    live_hold = (Registration.status != RegistrationStatus.HELD.value) | (Registration.hold_expires_at > now)
     rows = session.execute(
         select(
             Registration.session_id,
@@ -89,6 +96,7 @@ def _counts(session: Session, session_ids: Sequence[int]) -> dict[int, dict[str,
         .where(
             Registration.session_id.in_(list(session_ids)),
             Registration.status != RegistrationStatus.CANCELLED.value,
+            live_hold,
         )
         .group_by(Registration.session_id, Registration.status)
     )
@@ -96,6 +104,8 @@ def _counts(session: Session, session_ids: Sequence[int]) -> dict[int, dict[str,
         if status == RegistrationStatus.CONFIRMED:
             counts[session_id]["confirmed"] = number
             counts[session_id]["checked_in"] = checked_in
+        elif status == RegistrationStatus.HELD:
+            counts[session_id]["held"] = number
         elif status == RegistrationStatus.WAITLISTED:
             counts[session_id]["waiting"] = number
     return counts
@@ -105,14 +115,15 @@ def for_sessions(
     session: Session, event_sessions: Sequence[EventSession], now: datetime
 ) -> dict[int, Availability]:
     """Availability of each session, by id, in one query."""
-    counts = _counts(session, [s.id for s in event_sessions])
+    counts = _counts(session, [s.id for s in event_sessions], now)
     return {
         s.id: Availability(
             capacity=s.capacity,
             confirmed=counts[s.id]["confirmed"],
+            held=counts[s.id]["held"],
             waiting=counts[s.id]["waiting"],
             checked_in=counts[s.id]["checked_in"],
-            closed_reason=closed_reason(s, counts[s.id]["confirmed"], now),
+            closed_reason=closed_reason(s, counts[s.id]["confirmed"] + counts[s.id]["held"], now),
         )
         for s in event_sessions
     }

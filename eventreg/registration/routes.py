@@ -5,14 +5,25 @@ from __future__ import annotations
 from contextlib import suppress
 
 import segno
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from eventreg.db import unit_of_work
-from eventreg.extensions import csrf, db, limiter
+from eventreg.extensions import _client_address, csrf, db, limiter
 from eventreg.forms import ConfirmForm
 from eventreg.mail.ics import registration_calendar
 from eventreg.models import EventSession, Registration, RegistrationStatus, SessionStatus, utcnow
@@ -90,9 +101,17 @@ def session_detail(slug: str):
     return _render_session(event_session, RegistrationForm(formdata=None, interpretation_language=g.lang))
 
 
+def _address_and_session() -> str:
+    return f"{_client_address()}|{(request.view_args or {}).get('slug', '')}"
+
+
 @bp.post("/sessions/<slug>")
 @csrf.exempt  # the form checks its own token, so an expired page comes back with everything typed
 @limiter.limit("30 per minute")
+# One connection may register a whole office's staff, but not take every place of a session.
+@limiter.limit(
+    lambda: current_app.config["REGISTRATIONS_PER_ADDRESS_AND_SESSION"], key_func=_address_and_session
+)
 def register(slug: str):
     event_session = _get_session_or_404(slug)
     form = RegistrationForm()
@@ -171,7 +190,27 @@ def registration_page(token: str):
         show_calendar=live and registration.status == RegistrationStatus.CONFIRMED,
         desk=desk,
         desk_form=ConfirmForm(formdata=None) if desk else None,
+        confirm_form=ConfirmForm(formdata=None) if registration.status == RegistrationStatus.HELD else None,
     )
+
+
+@bp.post("/r/<token>/confirm")
+def confirm_place(token: str):
+    """The held place becomes the participant's: they opened the link from their e-mail and pressed the button."""
+    registration = _get_registration_or_404(token)
+    if not ConfirmForm().validate():
+        flash(_("The page had expired. Please press the button again."), "warning")
+        return redirect(url_for("registration.registration_page", token=token), code=303)
+    with unit_of_work(db.session):
+        registration = services.confirm_place(db.session, registration.id)
+    if registration.status == RegistrationStatus.CONFIRMED:
+        flash(_("Your place is confirmed. See you at the session!"), "success")
+    else:
+        flash(
+            _("The place was not confirmed in time and has gone to the next person. You can register again."),
+            "warning",
+        )
+    return redirect(url_for("registration.registration_page", token=token), code=303)
 
 
 @bp.get("/r/<token>/calendar.ics")

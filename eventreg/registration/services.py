@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -144,9 +144,11 @@ def _find_live(session: Session, event_session_id: int, email_normalized: str) -
     ).first()
 
 
-def _tell(session: Session, registration: Registration) -> None:
-    """Queue the message that says where a registration now stands (confirmed or waiting, with position)."""
-    if registration.status == RegistrationStatus.CONFIRMED:
+def _tell(session: Session, registration: Registration, *, promoted: bool = False) -> None:
+    """Queue the message that says where a registration now stands (confirmed, held or waiting)."""
+    if registration.status == RegistrationStatus.HELD:
+        notify.registration_held(session, registration, link=personal_link(registration), promoted=promoted)
+    elif registration.status == RegistrationStatus.CONFIRMED:
         notify.registration_confirmed(session, registration, link=personal_link(registration))
     elif registration.status == RegistrationStatus.WAITLISTED:
         notify.registration_waitlisted(
@@ -176,13 +178,14 @@ def register_participant(
     now = now or utcnow()
     email_normalized = normalise_email(details.email)
     event_session = _lock_event_session(session, event_session_id)
+    release_expired_holds(session, event_session, now)
     places = availability.for_session(session, event_session, now)
     if places.closed_reason is not None:
         raise RegistrationClosed(places.closed_reason)
     existing = _find_live(session, event_session_id, email_normalized)
     if existing is not None:
         raise AlreadyRegistered(existing)
-    status = places.status_for_new_registration(event_session.waitlist_enabled)
+    status = places.status_for_new_registration(event_session.waitlist_enabled, event_session.hold_places)
     checks_done(session)
     registration = Registration(
         session_id=event_session_id,
@@ -191,6 +194,7 @@ def register_participant(
         consent_at=now,
         source=source,
         created_at=now,
+        hold_expires_at=_hold_end(event_session, now) if status == RegistrationStatus.HELD else None,
     )
     _apply_details(registration, details, details.email.strip(), email_normalized)
     session.add(registration)
@@ -218,13 +222,91 @@ def promote_from_waitlist(session: Session, event_session: EventSession, now: da
         .limit(free),
     )
     for registration in promoted:
-        registration.status = RegistrationStatus.CONFIRMED.value
         registration.promoted_at = now
         registration.updated_at = now
+        if event_session.hold_places:
+            # Whoever moves up confirms too: a waiting list filled by invented people must not take places.
+            registration.status = RegistrationStatus.HELD.value
+            registration.hold_expires_at = _hold_end(event_session, now)
+        else:
+            registration.status = RegistrationStatus.CONFIRMED.value
     session.flush()
     for registration in promoted:
-        notify.registration_promoted(session, registration, link=personal_link(registration))
+        if registration.status == RegistrationStatus.HELD:
+            _tell(session, registration, promoted=True)
+        else:
+            notify.registration_promoted(session, registration, link=personal_link(registration))
     return promoted
+
+
+def _hold_end(event_session: EventSession, now: datetime) -> datetime:
+    # Never past the start: a hold cannot outlive the session it is for.
+    return min(now + timedelta(hours=max(event_session.hold_hours or 1, 1)), event_session.starts_at)
+
+
+def release_expired_holds(session: Session, event_session: EventSession, now: datetime) -> list[Registration]:
+    """Free the places held past their time and hand them to the waiting list, in order.
+
+    The caller holds the session's lock (every path that decides on places calls this first).
+    """
+    require_unit_of_work(session)
+    expired = lock_all(
+        session,
+        select(Registration)
+        .where(
+            Registration.session_id == event_session.id,
+            Registration.status == RegistrationStatus.HELD,
+            Registration.hold_expires_at <= now,
+        )
+        .order_by(Registration.hold_expires_at, Registration.id),
+    )
+    if not expired:
+        return []
+    for registration in expired:
+        registration.status = RegistrationStatus.CANCELLED.value
+        registration.cancelled_at = now
+        registration.updated_at = now
+    session.flush()
+    for registration in expired:
+        notify.registration_hold_expired(session, registration, link=personal_link(registration))
+    promote_from_waitlist(session, event_session, now)
+    return expired
+
+
+def release_all_expired_holds(session: Session, *, now: datetime | None = None) -> int:
+    """The worker's step: release expired holds in every session that has some. Returns how many."""
+    now = now or utcnow()
+    session_ids = session.scalars(
+        select(Registration.session_id)
+        .where(Registration.status == RegistrationStatus.HELD, Registration.hold_expires_at <= now)
+        .distinct()
+        .order_by(Registration.session_id)
+    ).all()
+    released = 0
+    for event_session_id in session_ids:
+        released += len(release_expired_holds(session, _lock_event_session(session, event_session_id), now))
+    return released
+
+
+def confirm_place(session: Session, registration_id: int, *, now: datetime | None = None) -> Registration:
+    """The participant confirms a held place from their e-mail's link. Confirming twice is harmless.
+
+    Returns the registration: confirmed, or cancelled when the hold had run out (its place has gone on).
+    """
+    now = now or utcnow()
+    event_session, registration = _lock_registration(session, registration_id)
+    if registration.status != RegistrationStatus.HELD:
+        return registration  # confirmed already, or released: the page says which
+    if registration.hold_expires_at <= now:
+        release_expired_holds(session, event_session, now)  # too late: the place goes on
+        return registration
+    checks_done(session)
+    registration.status = RegistrationStatus.CONFIRMED.value
+    registration.hold_expires_at = None
+    registration.updated_at = now
+    session.flush()
+    notify.registration_confirmed(session, registration, link=personal_link(registration))
+    return registration
 
 
 def cancel_registration(
@@ -238,6 +320,7 @@ def cancel_registration(
     checks_done(session)
     registration.status = RegistrationStatus.CANCELLED.value
     registration.cancelled_at = now
+    registration.hold_expires_at = None
     registration.updated_at = now
     session.flush()
     notify.registration_cancelled(session, registration, link=personal_link(registration))
@@ -334,11 +417,12 @@ def set_status_by_organiser(
         notify.registration_cancelled(session, registration, link=personal_link(registration))
         promoted = promote_from_waitlist(session, event_session, now)
     elif new_status == RegistrationStatus.CONFIRMED:
-        if places.is_full and not over_capacity:
+        if places.is_full and not over_capacity and old != RegistrationStatus.HELD:
             raise NoPlaceLeft()
         checks_done(session)
         registration.status = RegistrationStatus.CONFIRMED.value
         registration.cancelled_at = None
+        registration.hold_expires_at = None
         session.flush()
         if old == RegistrationStatus.WAITLISTED:
             registration.promoted_at = now
