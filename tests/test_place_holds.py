@@ -45,9 +45,16 @@ def _mail(db_session, kind: str) -> list[OutboxMessage]:
 
 def test_a_held_place_is_kept_until_confirmed_from_the_email(client, db_session):
     event = make_event_session(db_session, capacity=2, hold_places=True, hold_hours=3)
-    for email in ("a@example.kg", "b@example.kg", "c@example.kg"):
-        assert _register(client, event.slug, email).status_code == 303
+    answers = [
+        _register(client, event.slug, email) for email in ("a@example.kg", "b@example.kg", "c@example.kg")
+    ]
     first, second, third = _registrations(db_session, event.id)
+    assert [a.status_code for a in answers] == [303, 303, 303]
+    for answer, registration in zip(answers, (first, second, third), strict=True):
+        # whoever registers never sees the personal link: only the mailbox gets it
+        assert registration.token not in answer.headers["Location"]
+        page = client.get(answer.headers["Location"]).get_data(as_text=True)
+        assert registration.token not in page and "Почтаңызды текшериңиз" in page
     assert [r.status for r in (first, second, third)] == ["held", "held", "waitlisted"]
     assert timedelta(hours=2, minutes=59) < first.hold_expires_at - now() <= timedelta(hours=3)
 

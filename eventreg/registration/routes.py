@@ -125,7 +125,22 @@ def register(slug: str):
     except services.AlreadyRegistered:
         link_form = RequestLinkForm(formdata=None, email=form.email.data)
         return _render_session(event_session, form, status=409, already_registered=True, link_form=link_form)
+    if event_session.hold_places:
+        # The personal link goes only to the e-mail address: whoever cannot read that mailbox (a script
+        # inventing people) never gets the link that confirms a held place or a later promotion.
+        waiting = registration.status == RegistrationStatus.WAITLISTED
+        return redirect(url_for("registration.check_email", slug=slug, waiting=int(waiting)), code=303)
     return redirect(url_for("registration.registration_page", token=registration.token, welcome=1), code=303)
+
+
+@bp.get("/sessions/<slug>/check-email")
+def check_email(slug: str):
+    event_session = _get_session_or_404(slug)
+    return render_template(
+        "registration/check_email.html",
+        event_session=event_session,
+        waiting=request.args.get("waiting") == "1",
+    )
 
 
 @bp.post("/sessions/<slug>/link")
