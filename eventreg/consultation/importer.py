@@ -39,8 +39,11 @@ class ImportProblem:
     filename: str
     line: int
     message: object  # a lazy translated string, rendered in the reader's language
+    place: object = None  # in a Word file, where there are no lines: "paragraph 12", "table 2, row 3"
 
     def __str__(self) -> str:
+        if self.place:
+            return str(_l("%(file)s, %(place)s: %(message)s", file=self.filename, place=self.place, message=self.message))
         if self.line:
             return str(
                 _l(
@@ -63,6 +66,7 @@ class ParsedItem:
     fields: dict[str, dict[str, str]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # where each language's version was given
     kind: str = ItemKind.CLAUSE.value
+    place: object = None  # where a Word file gives it (ImportProblem.place)
 
     @property
     def level(self) -> int:
@@ -78,6 +82,7 @@ class ParsedFile:
     side_by_side: bool = False
     title: dict[str, str] = field(default_factory=dict)
     items: list[ParsedItem] = field(default_factory=list)
+    not_kept: dict[str, int] = field(default_factory=dict)  # Word content not read: {"footnotes": 2}
 
 
 @dataclass
@@ -86,6 +91,7 @@ class ParsedDocument:
     title: dict[str, str]
     languages: list[str]
     items: list[ParsedItem]
+    not_kept: dict[str, dict[str, int]] = field(default_factory=dict)  # per file name
 
 
 @dataclass
@@ -499,7 +505,22 @@ def parse_files(files: Iterable[tuple[str, bytes | str]], languages: Sequence[st
     """
     problems: list[ImportProblem] = []
     parsed: list[ParsedFile] = []
+    from eventreg.consultation import docx_reader
+
     for filename, content in files:
+        refusal = None if isinstance(content, str) else docx_reader.refusal_for(filename, content)
+        if refusal is not None:
+            problems.append(ImportProblem(filename, 0, refusal))
+            continue
+        if docx_reader.is_docx(filename, content):
+            try:
+                result, file_problems = docx_reader.read_docx(filename, content, languages)
+            except docx_reader.NotReadable as exc:
+                problems.append(ImportProblem(filename, 0, exc.message))
+                continue
+            problems.extend(file_problems)
+            parsed.append(result)
+            continue
         lines, problem = _decode(filename, content)
         if problem is not None:
             problems.append(problem)
@@ -523,7 +544,11 @@ def parse_files(files: Iterable[tuple[str, bytes | str]], languages: Sequence[st
 def _merge(files: list[ParsedFile], problems: list[ImportProblem]) -> ParsedDocument:
     first = files[0]
     document = ParsedDocument(
-        key=first.key, title=dict(first.title), languages=list(first.languages), items=first.items
+        key=first.key,
+        title=dict(first.title),
+        languages=list(first.languages),
+        items=first.items,
+        not_kept={f.filename: f.not_kept for f in files if f.not_kept},
     )
     by_number = {item.number: item for item in first.items}
     language_file = {code: first.filename for code in first.languages}
@@ -570,6 +595,7 @@ def _merge(files: list[ParsedFile], problems: list[ImportProblem]) -> ParsedDocu
                         other.filename,
                         item.line,
                         _l("Item %(number)s is not in %(file)s.", number=item.number, file=first.filename),
+                        place=item.place,
                     )
                 )
                 continue
@@ -582,6 +608,7 @@ def _merge(files: list[ParsedFile], problems: list[ImportProblem]) -> ParsedDocu
                             "Item %(number)s is an action-plan row in one file and a heading in the other.",
                             number=item.number,
                         ),
+                        place=item.place,
                     )
                 )
                 continue
@@ -601,6 +628,7 @@ def _merge(files: list[ParsedFile], problems: list[ImportProblem]) -> ParsedDocu
                             number=item.number,
                             file=other.filename,
                         ),
+                        place=item.place,
                     )
                 )
     return document
