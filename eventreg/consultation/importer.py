@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from eventreg.db import write_transaction
+from eventreg.db import unit_of_work
 from eventreg.models import Consultation, Document, DocumentItem, ItemKind
 
 ACTION_COLUMNS = ("activity", "indicator", "responsible", "deadline", "funding")
@@ -696,22 +696,20 @@ def import_files(
     user=None,
     source: str = "upload",
 ) -> tuple[Document | None, list[ImportProblem]]:
-    """Parse and, only if nothing is wrong, store the files as a new version, with its audit entry."""
-    from eventreg import audit
+    """Parse and, only if nothing is wrong, store the files as a new version, linked to the one before it."""
+    from eventreg.consultation.versions import current_version, store_version
 
     result = parse_files(files, languages)
     if not result.ok:
         return None, result.problems
-    with write_transaction(session):
-        document = store_document(session, consultation, result.document)
-        audit.record(
+    with unit_of_work(session):
+        previous = current_version(session, consultation.id, result.document.key)
+        document = store_version(
             session,
-            user,
-            "document.import",
-            document,
-            key=document.key,
-            version=document.version,
-            items=len(result.document.items),
+            consultation.id,
+            result.document,
+            previous_id=previous.id if previous else None,
+            by=user,
             source=source,
         )
     return document, []

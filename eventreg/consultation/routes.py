@@ -26,7 +26,9 @@ from eventreg.accounts.auth import roles_required
 from eventreg.accounts.routes import is_safe_next
 from eventreg.consultation import services
 from eventreg.consultation.forms import AUTHOR_FIELDS, CommentForm, UploadForm
-from eventreg.consultation.importer import import_files
+from eventreg.consultation import versions
+from eventreg.consultation.importer import parse_files
+from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db, limiter
 from eventreg.forms import ConfirmForm, id_param
 from eventreg.i18n import languages
@@ -334,26 +336,11 @@ def upload():
                 status = 400
             else:
                 consultation = _consultation_or_404(form.consultation.data)
-                document, problems = import_files(
-                    db.session,
-                    consultation,
-                    [(f.filename, f.read()) for f in files],
-                    list(languages()),
-                    user=current_user.user,
-                    source="upload",
-                )
-                if document is not None:
-                    flash(
-                        _(
-                            "Imported “%(title)s”, version %(version)d.",
-                            title=_localized(document.title),
-                            version=document.version,
-                        ),
-                        "success",
-                    )
-                    return redirect(
-                        url_for("consultation.document", slug=consultation.slug, key=document.key), code=303
-                    )
+                result = parse_files([(f.filename, f.read()) for f in files], list(languages()))
+                if result.ok:
+                    # Nothing is stored yet: the parsed draft travels, signed, in the preview page.
+                    return _render_preview(consultation, result.document, {})
+                problems = result.problems
                 status = 400
         else:
             if form.consultation.data not in slugs:
@@ -373,3 +360,82 @@ def upload():
         ),
         status,
     )
+
+
+def _corrections_from(form_data, parsed) -> dict[str, str]:
+    return {
+        item.number: form_data.get(f"link-{item.number}", versions.AUTO)
+        for item in parsed.items
+        if f"link-{item.number}" in form_data
+    }
+
+
+def _render_preview(consultation, parsed, corrections, status=200, notice=None):
+    match = versions.suggest_links(db.session, consultation.id, parsed, corrections)
+    token = versions.sign_preview(
+        current_app.config["SECRET_KEY"],
+        consultation.id,
+        match.previous.id if match.previous else None,
+        parsed,
+    )
+    return (
+        render_template(
+            "consultation/preview.html",
+            consultation=consultation,
+            parsed=parsed,
+            match=match,
+            corrections=corrections,
+            token=token,
+            form=ConfirmForm(),
+            notice=notice,
+            auto=versions.AUTO,
+        ),
+        status,
+    )
+
+
+@bp.post("/organiser/documents/confirm")
+@roles_required("organiser")
+def confirm_upload():
+    """Store the previewed draft, with the organiser's corrections to the matching, or show it again."""
+    from flask_login import current_user
+
+    form = ConfirmForm()
+    try:
+        consultation_id, previous_id, parsed = versions.read_preview(
+            current_app.config["SECRET_KEY"], request.form.get("preview", "")
+        )
+    except (versions.PreviewExpired, KeyError, TypeError, ValueError):
+        flash(_("The preview could not be read; please upload the files again."), "error")
+        return redirect(url_for("consultation.upload"), code=303)
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    corrections = _corrections_from(request.form, parsed)
+    if not form.validate() or request.form.get("action") != "store":
+        return _render_preview(consultation, parsed, corrections, status=200 if form.validate() else 400)
+    try:
+        with unit_of_work(db.session):
+            document = versions.store_version(
+                db.session,
+                consultation.id,
+                parsed,
+                previous_id=previous_id,
+                corrections=corrections,
+                by=current_user.user,
+            )
+    except versions.VersionChanged:
+        notice = _(
+            "Another version of this document was stored while you looked at the preview. "
+            "Check the matching against it and confirm again."
+        )
+        return _render_preview(consultation, parsed, {}, status=409, notice=notice)
+    flash(
+        _(
+            "Imported “%(title)s”, version %(version)d.",
+            title=_localized(document.title),
+            version=document.version,
+        ),
+        "success",
+    )
+    return redirect(url_for("consultation.document", slug=consultation.slug, key=document.key), code=303)

@@ -1,0 +1,198 @@
+"""Versions that keep their comments: matching a new version to the previous one, the preview and the
+organiser's corrections, comments on earlier versions, the comment form across versions, the redline."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import select
+
+from eventreg.consultation.versions import (
+    AUTO,
+    NEW,
+    Snapshot,
+    apply_corrections,
+    diff_tokens,
+    match_items,
+    removed_numbers,
+    words,
+)
+from eventreg.models import Comment, Document, DocumentItem, DocumentItemLink
+from tests.auth_helpers import login_as, make_user
+from tests.factories import csrf_token, make_consultation
+from tests.factories_consultation import comment_form, make_comment
+
+A = "Expand preferential credit lines for small businesses run by women in rural areas"
+B = "Open community kindergartens in villages that have no pre-school facilities at all"
+C = "Publish the average pay of women and men in state bodies every year"
+D = "Train judges and police officers on the law on protection from family violence"
+
+
+def snap(number, text):
+    return Snapshot(number, words(text))
+
+
+def relations(suggestions):
+    return {n: (s.relation, s.ancestors) for n, s in suggestions.items()}
+
+
+def test_unchanged_edited_renumbered_new_and_removed():
+    old = [snap("1", A), snap("2", B), snap("3", C), snap("4", D)]
+    new = [
+        snap("1", A),  # unchanged
+        snap("2", B.replace("villages", "villages and new city districts")),  # edited
+        snap("3", "A completely new clause about media monitoring of gender stereotypes"),  # new
+        snap("4", C),  # renumbered (was 3)
+    ]
+    suggestions = match_items(old, new)
+    assert relations(suggestions) == {
+        "1": ("unchanged", ["1"]),
+        "2": ("changed", ["2"]),
+        "3": (None, []),
+        "4": ("renumbered", ["3"]),
+    }
+    assert removed_numbers(old, suggestions) == ["4"]
+
+
+def test_split_and_merge():
+    old = [snap("1", A + ". " + B), snap("2", C), snap("3", D)]
+    new = [snap("1", A), snap("2", B), snap("3", C + ". " + D)]
+    assert relations(match_items(old, new)) == {
+        "1": ("split", ["1"]),
+        "2": ("split", ["1"]),
+        "3": ("merged", ["2", "3"]),
+    }
+
+
+def test_the_organisers_correction_replaces_the_suggestion():
+    old = [snap("1", A), snap("2", B)]
+    new = [snap("1", A), snap("2", "Something else entirely, nothing like before")]
+    suggestions = match_items(old, new)
+    assert relations(suggestions)["2"] == (None, [])
+    corrected = apply_corrections(suggestions, {"1": NEW, "2": "2"}, old, new)
+    assert relations(corrected) == {"1": (None, []), "2": ("changed", ["2"])}
+    assert relations(apply_corrections(suggestions, {"1": AUTO}, old, new))["1"] == ("unchanged", ["1"])
+
+
+def test_diff_marks_exactly_the_changed_words():
+    ops = diff_tokens("Open kindergartens in villages.", "Open community kindergartens in towns.")
+    assert [(op, text) for op, text in ops if op != "="] == [("+", "community "), ("-", "villages"), ("+", "towns")]
+
+
+# --- through the pages ----------------------------------------------------------------------------------
+
+
+def draft(lang_texts: dict[str, str], key="strategy") -> bytes:
+    lines = [f"key: {key}", "language: en", "title: Draft", ""]
+    for number, text in lang_texts.items():
+        hashes = "##" if "." in number else "#"
+        lines += [f"{hashes} {number} {text.split()[0]}", text, ""]
+    return "\n".join(lines).encode()
+
+
+V1 = {"1": "Intro.", "1.1": A, "1.2": B, "1.3": C}
+V2 = {"1": "Intro.", "1.1": A, "1.2": C, "1.3": B.replace("villages", "towns"), "1.4": D}
+
+
+def upload(client, slug, content, name="s.md"):
+    page = client.get("/en/organiser/documents/upload")
+    data = {
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "consultation": slug,
+        "files": [(io.BytesIO(content), name)],
+    }
+    return client.post("/en/organiser/documents/upload", data=data, content_type="multipart/form-data")
+
+
+def confirm(client, page: str, action="store", **corrections):
+    token = re.search(r'name="preview" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": csrf_token(page), "preview": token, "action": action}
+    # What a browser sends: every select with its selected option, then what the test chooses.
+    for name, options in re.findall(r'<select name="(link-[^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        data[name] = re.search(r'<option value="([^"]*)" selected', options).group(1)
+    data.update({f"link-{k.replace('_', '.')}": v for k, v in corrections.items()})
+    return client.post("/en/organiser/documents/confirm", data=data)
+
+
+def store(client, slug, content, **corrections):
+    response = upload(client, slug, content)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    response = confirm(client, response.get_data(as_text=True), **corrections)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response
+
+
+def versions_of(db_session):
+    db_session.expire_all()
+    return list(db_session.scalars(select(Document).order_by(Document.version)))
+
+
+def links_of(db_session, document):
+    rows = db_session.execute(
+        select(DocumentItem.number, DocumentItemLink.relation, DocumentItemLink.ancestor_id)
+        .join(DocumentItemLink, DocumentItemLink.item_id == DocumentItem.id)
+        .where(DocumentItem.document_id == document.id)
+    ).all()
+    old = dict(db_session.execute(select(DocumentItem.id, DocumentItem.number)).all())
+    return {number: (relation, old[ancestor]) for number, relation, ancestor in rows}
+
+
+def test_preview_shows_the_matching_stores_nothing_and_keeps_corrections(app, client, db_session):
+    consultation = make_consultation(db_session)
+    login_as(client, app, make_user(db_session, role="organiser"))
+    store(client, consultation.slug, draft(V1))
+    response = upload(client, consultation.slug, draft(V2))
+    page = response.get_data(as_text=True)
+    assert "How this version relates to version 1" in page
+    assert "Renumbered</span> ← 1.3" in page and "Changed</span> ← 1.2" in page
+    assert len(versions_of(db_session)) == 1  # an abandoned preview leaves nothing
+
+    # A tampered preview is refused, nothing stored.
+    bad = page.replace('name="preview" value="', 'name="preview" value="x')
+    assert confirm(client, bad).status_code == 303
+    assert len(versions_of(db_session)) == 1
+
+    # The organiser says 1.4 comes from 1.3 (not new), and looks again before storing.
+    again = confirm(client, page, action="check", **{"1_4": "1.3"})
+    assert again.status_code == 200 and len(versions_of(db_session)) == 1
+    store_page = again.get_data(as_text=True)
+    assert 'value="1.3" selected' in store_page
+    assert confirm(client, store_page).status_code == 303
+    v1, v2 = versions_of(db_session)
+    assert not v1.is_current and v2.is_current and v2.version == 2
+    assert links_of(db_session, v2) == {
+        "1": ("unchanged", "1"),
+        "1.1": ("unchanged", "1.1"),
+        "1.2": ("split", "1.3"),
+        "1.3": ("changed", "1.2"),
+        "1.4": ("split", "1.3"),
+    }
+
+
+def test_a_version_stored_meanwhile_sends_the_organiser_back_to_the_preview(app, client, db_session):
+    consultation = make_consultation(db_session)
+    login_as(client, app, make_user(db_session, role="organiser"))
+    store(client, consultation.slug, draft(V1))
+    first = upload(client, consultation.slug, draft(V2)).get_data(as_text=True)
+    store(client, consultation.slug, draft(V2))
+    response = confirm(client, first)
+    assert response.status_code == 409
+    assert "Another version of this document was stored" in response.get_data(as_text=True)
+    assert len(versions_of(db_session)) == 2
+
+
+def test_clauses_of_version_2_show_the_comments_on_version_1(app, client, db_session):
+    consultation = make_consultation(db_session)
+    login_as(client, app, make_user(db_session, role="organiser"))
+    store(client, consultation.slug, draft(V1))
+    (v1,) = versions_of(db_session)
+    item = db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == v1.id, DocumentItem.number == "1.2")).one()
+    for _n in range(4):
+        make_comment(db_session, v1, item, status="published")
+    store(client, consultation.slug, draft(V2))
+    page = client.get(f"/en/consultation/{consultation.slug}/strategy").get_data(as_text=True)
+    section = page[page.index('id="item-1.3"') :]
+    assert "4 comments on version 1" in section[: section.index('id="item-1.4"')]
+    assert "Open community kindergartens in villages" in section  # the wording commented
+    assert "version=1#item-1.2" in section
