@@ -192,7 +192,42 @@ def test_clauses_of_version_2_show_the_comments_on_version_1(app, client, db_ses
         make_comment(db_session, v1, item, status="published")
     store(client, consultation.slug, draft(V2))
     page = client.get(f"/en/consultation/{consultation.slug}/strategy").get_data(as_text=True)
-    section = page[page.index('id="item-1.3"') :]
-    assert "4 comments on version 1" in section[: section.index('id="item-1.4"')]
+    section = page[page.index('id="i-1.3"') :]
+    assert "4 comments on version 1" in section[: section.index('id="i-1.4"')]
     assert "Open community kindergartens in villages" in section  # the wording commented
-    assert "version=1#item-1.2" in section
+    assert "version=1#i-1.2" in section
+
+
+def test_redline_marks_exactly_the_changed_words_and_the_comparative_table_has_both_wordings(app, client, db_session):
+    import docx
+
+    consultation = make_consultation(db_session)
+    login_as(client, app, make_user(db_session, role="organiser"))
+    store(client, consultation.slug, draft(V1))
+    (v1,) = versions_of(db_session)
+    item = db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == v1.id, DocumentItem.number == "1.2")).one()
+    make_comment(db_session, v1, item, status="published", decision="accepted", justification={"en": "Towns need them too."})
+    make_comment(db_session, v1, None, status="published")
+    store(client, consultation.slug, draft(V2))
+
+    page = client.get(f"/en/consultation/{consultation.slug}/strategy/changes").get_data(as_text=True)
+    changed = page[page.index('<div class="redline">', page.index("1.3\n")) :]
+    changed = changed[: changed.index("</div>")]
+    assert re.findall(r"<(del|ins)><span class=\"visually-hidden\">[^<]*</span>([^<]*)<", changed) == [
+        ("del", "villages "),
+        ("ins", "towns "),
+    ]
+    assert "Renumbered" in page and "was 1.3" in page and "New" in page
+    assert "<script" not in page
+
+    response = client.get(f"/en/organiser/documents/{consultation.slug}/strategy/comparative.docx")
+    assert response.status_code == 200
+    table = docx.Document(io.BytesIO(response.data)).tables[0]
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    kindergartens = next(row for row in rows if row[1].startswith("1.3"))
+    assert "villages" in kindergartens[2] and "towns" in kindergartens[3]
+    assert kindergartens[4] == "2"  # № 1 is the general comment in the table of comments
+    assert "Towns need them too." in kindergartens[5]
+    assert any(row[1].startswith("1.4") and row[2] == "—" for row in rows)
+    section = docx.Document(io.BytesIO(response.data)).sections[0]
+    assert section.page_width > section.page_height  # A4 landscape

@@ -133,6 +133,7 @@ def document(slug: str, key: str):
         items=items,
         counts=services.comment_counts(db.session, doc.id),
         published=services.published_comments(db.session, doc.id),
+        earlier=versions.earlier_comments(db.session, doc.id),
         compare=compare,
         closed_message=closed,
         can_comment=closed is None and doc.is_current,
@@ -439,3 +440,53 @@ def confirm_upload():
         "success",
     )
     return redirect(url_for("consultation.document", slug=consultation.slug, key=document.key), code=303)
+
+
+def _two_versions(consultation: Consultation, key: str) -> tuple[Document, Document]:
+    current = _document_or_404(consultation, key)
+    new_version = id_param(request.args.get("new", "")) or current.version
+    old_version = id_param(request.args.get("old", "")) or new_version - 1
+    if old_version >= new_version:
+        abort(404)
+    return _document_or_404(consultation, key, old_version), _document_or_404(consultation, key, new_version)
+
+
+@bp.get("/consultation/<slug>/<key>/changes")
+def changes(slug: str, key: str):
+    """The redline between two versions, clause by clause, in the reader's language; no JavaScript."""
+    consultation = _consultation_or_404(slug)
+    old, new = _two_versions(consultation, key)
+    rows = versions.compare_versions(db.session, old, new, g.lang)
+    labels = {
+        "deleted_label": _("deleted:"),
+        "inserted_label": _("inserted:"),
+        "end_label": _("(end of change)"),
+    }
+    all_versions = db.session.scalars(
+        select(Document.version)
+        .where(Document.consultation_id == consultation.id, Document.key == key)
+        .order_by(Document.version)
+    ).all()
+    return render_template(
+        "consultation/changes.html",
+        consultation=consultation,
+        old=old,
+        new=new,
+        rows=[row for row in rows if row.relation != "unchanged"],
+        unchanged=[row for row in rows if row.relation == "unchanged"],
+        redline=lambda row: versions.redline(row.old_wording, row.new_wording, **labels),
+        all_versions=all_versions,
+    )
+
+
+@bp.get("/organiser/documents/<slug>/<key>/comparative.docx")
+@roles_required("organiser", "analyst")
+def comparative_docx(slug: str, key: str):
+    from eventreg.consultation.comparative import comparative_docx as build
+    from eventreg.reports import exports
+
+    consultation = _consultation_or_404(slug)
+    old, new = _two_versions(consultation, key)
+    file = build(db.session, old, new, g.lang)
+    name = exports.stamped(f"comparative-table-{key}-v{old.version}-v{new.version}-{g.lang}", "docx")
+    return exports.file_response(file, name, exports.DOCX_MIMETYPE)

@@ -539,3 +539,96 @@ def redline(old: str, new: str, *, deleted_label: str, inserted_label: str, end_
                 )
             )
     return Markup("").join(parts)
+
+
+# --- comparing two versions: one function builds the rows the page and the comparative table show --------
+
+
+@dataclass
+class ComparisonRow:
+    relation: str  # an ItemRelation value, "new" or "removed"
+    old_items: list[DocumentItem]
+    new_item: DocumentItem | None
+    old_wording: str
+    new_wording: str
+    comment_ids: list[int] = field(default_factory=list)
+
+    @property
+    def old_numbers(self) -> str:
+        return ", ".join(i.number for i in self.old_items)
+
+    @property
+    def number(self) -> str:
+        return self.new_item.number if self.new_item is not None else self.old_numbers
+
+
+def _relation_between(old_items: list[DocumentItem], new_item: DocumentItem, split: bool, lang: str) -> str:
+    if len(old_items) > 1:
+        return ItemRelation.MERGED.value
+    if split:
+        return ItemRelation.SPLIT.value
+    old = old_items[0]
+    same = item_wording(old.heading, old.text, old.fields, lang) == item_wording(
+        new_item.heading, new_item.text, new_item.fields, lang
+    )
+    if same:
+        return ItemRelation.UNCHANGED.value if old.number == new_item.number else ItemRelation.RENUMBERED.value
+    return ItemRelation.CHANGED.value
+
+
+def compare_versions(session: Session, old: Document, new: Document, lang: str) -> list[ComparisonRow]:
+    """Every item of the newer version in order, with the item(s) of the older one it comes from; the items
+    removed on the way follow the item that came after their predecessor. Wordings are in `lang`."""
+    old_items = items_of(session, old.id)
+    new_items = items_of(session, new.id)
+    ancestry = earlier_comments(session, new.id)
+    parents: dict[int, list[DocumentItem]] = {}
+    children: dict[int, int] = {}
+    for item in new_items:
+        olds = [e.item for e in ancestry.get(item.id, []) if e.item.document_id == old.id]
+        parents[item.id] = sorted(olds, key=lambda i: i.position)
+        for o in olds:
+            children[o.id] = children.get(o.id, 0) + 1
+    comments: dict[int, list[int]] = {}
+    for comment_id, item_id in session.execute(
+        select(Comment.id, Comment.item_id)
+        .where(Comment.document_id == old.id, Comment.status != CommentStatus.HIDDEN.value)
+        .order_by(Comment.created_at, Comment.id)
+    ):
+        comments.setdefault(item_id, []).append(comment_id)
+
+    def wording(item: DocumentItem | None) -> str:
+        return item_wording(item.heading, item.text, item.fields, lang) if item is not None else ""
+
+    rows: list[ComparisonRow] = []
+    placed: set[int] = set()
+    removed = [o for o in old_items if o.id not in children]
+    for item in new_items:
+        olds = parents[item.id]
+        if olds:
+            relation = _relation_between(olds, item, any(children[o.id] > 1 for o in olds), lang)
+        else:
+            relation = "new"
+        row = ComparisonRow(
+            relation,
+            olds,
+            item,
+            "\n\n".join(wording(o) for o in olds),
+            wording(item),
+            [c for o in olds for c in comments.get(o.id, [])],
+        )
+        rows.append(row)
+        placed.update(o.id for o in olds)
+        # Removed items that stood right after what this item came from.
+        last = max((o.position for o in olds), default=None)
+        if last is not None:
+            for gone in [r for r in removed if r.position > last and r.id not in placed]:
+                nexts = [o for o in old_items if last < o.position < gone.position and o.id not in placed]
+                if nexts:
+                    break
+                rows.append(ComparisonRow("removed", [gone], None, wording(gone), "", comments.get(gone.id, [])))
+                placed.add(gone.id)
+    for gone in removed:
+        if gone.id not in placed:
+            rows.append(ComparisonRow("removed", [gone], None, wording(gone), "", comments.get(gone.id, [])))
+    return rows
