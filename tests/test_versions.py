@@ -231,3 +231,58 @@ def test_redline_marks_exactly_the_changed_words_and_the_comparative_table_has_b
     assert any(row[1].startswith("1.4") and row[2] == "—" for row in rows)
     section = docx.Document(io.BytesIO(response.data)).sections[0]
     assert section.page_width > section.page_height  # A4 landscape
+
+
+def comment_page(client, slug, number):
+    return client.get(f"/en/consultation/{slug}/strategy/items/{number}/comment").get_data(as_text=True)
+
+
+def post_comment(client, slug, number, page, **fields):
+    data = {**comment_form(**fields), "csrf_token": csrf_token(page)}
+    data["version"] = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    return client.post(f"/en/consultation/{slug}/strategy/items/{number}/comment", data=data)
+
+
+def test_a_comment_on_a_clause_removed_or_changed_meanwhile_comes_back_with_a_choice(app, client, db_session):
+    consultation = make_consultation(db_session)
+    organiser = app.test_client()
+    login_as(organiser, app, make_user(db_session, role="organiser"))
+    store(organiser, consultation.slug, draft(V1))
+    removed_form = comment_page(client, consultation.slug, "1.1")
+    changed_form = comment_page(client, consultation.slug, "1.2")
+    renumbered_form = comment_page(client, consultation.slug, "1.3")
+    assert 'value="1"' in removed_form
+    # Version 2 drops 1.1 (A), renumbers C from 1.3 to 1.2 and rewords B as 1.3.
+    store(organiser, consultation.slug, draft({"1": "Intro.", "1.2": C, "1.3": B.replace("villages", "towns")}))
+
+    body = "Мой длинный комментарий, который нельзя потерять."
+    response = post_comment(client, consultation.slug, "1.1", removed_form, body=body)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert body in page and "was removed" in page
+    assert 'value="document" checked' in page
+    assert db_session.scalars(select(Comment)).all() == []
+    # Choosing "the document as a whole" stores it on version 2, on no clause.
+    response = post_comment(client, consultation.slug, "1.1", page, body=body, target="document")
+    assert response.status_code == 303
+    (stored,) = db_session.scalars(select(Comment)).all()
+    v2 = versions_of(db_session)[-1]
+    assert stored.body == body and stored.item_id is None and stored.document_id == v2.id
+
+    # A changed clause: the new wording is shown; the comment goes on the new clause if chosen.
+    response = post_comment(client, consultation.slug, "1.2", changed_form, body="On kindergartens")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "towns" in page and "On kindergartens" in page
+    new_item = db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == v2.id, DocumentItem.number == "1.3")).one()
+    assert f'value="item-{new_item.id}" checked' in page
+    response = post_comment(client, consultation.slug, "1.2", page, body="On kindergartens", target=f"item-{new_item.id}")
+    assert response.status_code == 303
+    db_session.expire_all()
+    assert db_session.scalars(select(Comment).where(Comment.body == "On kindergartens")).one().item_id == new_item.id
+
+    # Renumbered with the same wording: it lands on the clause the person read, under its new number
+    # (not on whatever clause now carries 1.3).
+    response = post_comment(client, consultation.slug, "1.3", renumbered_form, body="On pay data")
+    assert response.status_code == 303
+    moved = db_session.scalars(select(Comment).where(Comment.body == "On pay data")).one()
+    assert db_session.get(DocumentItem, moved.item_id).number == "1.2"

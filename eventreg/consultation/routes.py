@@ -133,7 +133,8 @@ def document(slug: str, key: str):
         items=items,
         counts=services.comment_counts(db.session, doc.id),
         published=services.published_comments(db.session, doc.id),
-        earlier=versions.earlier_comments(db.session, doc.id),
+        # A first version has no ancestors: no query for it.
+        earlier=versions.earlier_comments(db.session, doc.id, [i.id for i in items]) if doc.version > 1 else {},
         compare=compare,
         closed_message=closed,
         can_comment=closed is None and doc.is_current,
@@ -153,15 +154,15 @@ def _item_or_404(doc: Document, number: str | None) -> DocumentItem | None:
     return item
 
 
-def _prefilled_form() -> CommentForm:
+def _prefilled_form(doc: Document) -> CommentForm:
     values = dict(session.get(AUTHOR_KEY) or {})
     values.pop("registration_id", None)
     values = {k: v for k, v in values.items() if k in AUTHOR_FIELDS}
     # Someone who already consented in this sitting need not tick the box again; they can still untick it.
-    return CommentForm(formdata=None, consent=bool(values), **values)
+    return CommentForm(formdata=None, consent=bool(values), version=str(doc.version), **values)
 
 
-def _render_comment_form(consultation, doc, item, form, status=200, refused=None):
+def _render_comment_form(consultation, doc, item, form, status=200, refused=None, moved=None):
     return (
         render_template(
             "consultation/comment.html",
@@ -171,11 +172,31 @@ def _render_comment_form(consultation, doc, item, form, status=200, refused=None
             form=form,
             closed_message=_closed_message(consultation),
             refused=refused,
+            moved=moved,
             author=session.get(AUTHOR_KEY),
             forget_form=ConfirmForm(),
         ),
         status,
     )
+
+
+def _comment_target(doc: Document, number: str | None, form: CommentForm):
+    """The item a posted comment goes on, or the CommentTarget to ask about when the clause the person read
+    was changed or removed by a newer version meanwhile. Returns (item, target needing a choice or None)."""
+    if number is None:
+        return None, None
+    target = versions.comment_target(db.session, doc, id_param(form.version.data or ""), number)
+    if target is None:
+        abort(404)
+    if target.unchanged:
+        return target.successors[0], None
+    choice = request.form.get("target", "")
+    if choice == "document":
+        return None, None
+    chosen = next((i for i in target.successors if choice == f"item-{i.id}"), None)
+    if chosen is not None:
+        return chosen, None
+    return None, target
 
 
 def _registration_id_for(consultation: Consultation) -> int | None:
@@ -199,10 +220,13 @@ def _registration_id_for(consultation: Consultation) -> int | None:
 def comment(slug: str, key: str, number: str | None = None):
     consultation = _consultation_or_404(slug)
     doc = _document_or_404(consultation, key)  # comments go on the current version only
-    item = _item_or_404(doc, number)
     if request.method == "GET":
-        return _render_comment_form(consultation, doc, item, _prefilled_form())
+        return _render_comment_form(consultation, doc, _item_or_404(doc, number), _prefilled_form(doc))
     form = CommentForm()
+    item, moved = _comment_target(doc, number, form)
+    if moved is not None:
+        # Nothing typed is lost: the form comes back with the new wording and a choice.
+        return _render_comment_form(consultation, doc, moved.shown, form, status=409, moved=moved)
     if not form.validate():
         return _render_comment_form(consultation, doc, item, form, status=400)
     author = services.CommentAuthor(

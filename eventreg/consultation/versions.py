@@ -392,13 +392,18 @@ class Earlier:
     count: int
 
 
-def earlier_comments(session: Session, document_id: int) -> dict[int, list[Earlier]]:
+def earlier_comments(
+    session: Session, document_id: int, item_ids: Iterable[int] | None = None
+) -> dict[int, list[Earlier]]:
     """For each item of a version, its ancestors in every earlier version with their comment counts.
 
-    A few queries per version step (links, items, counts), whatever the size of the draft.
+    A few queries per version step (links, items, counts), whatever the size of the draft. Pass the
+    version's item ids when they are already loaded.
     """
     result: dict[int, list[Earlier]] = {}
-    frontier = {i.id: i.id for i in items_of(session, document_id)}  # item → the current item it leads to
+    if item_ids is None:
+        item_ids = [i.id for i in items_of(session, document_id)]
+    frontier = {i: i for i in item_ids}  # item → the item of this version it leads to
     relation_of: dict[int, str] = {}
     while frontier:
         links = list(session.execute(select(DocumentItemLink).where(DocumentItemLink.item_id.in_(frontier))).scalars())
