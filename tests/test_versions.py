@@ -286,3 +286,23 @@ def test_a_comment_on_a_clause_removed_or_changed_meanwhile_comes_back_with_a_ch
     assert response.status_code == 303
     moved = db_session.scalars(select(Comment).where(Comment.body == "On pay data")).one()
     assert db_session.get(DocumentItem, moved.item_id).number == "1.2"
+
+
+def test_results_are_per_version_and_publishing_v2_leaves_v1_published(app, client, db_session):
+    consultation = make_consultation(db_session)
+    login_as(client, app, make_user(db_session, role="organiser"))
+    store(client, consultation.slug, draft(V1))
+    store(client, consultation.slug, draft(V2))
+    v1, v2 = versions_of(db_session)
+    for document in (v1, v2):
+        page = client.get("/en/reports/results").get_data(as_text=True)
+        response = client.post(f"/en/reports/documents/{document.id}/publish", data={"csrf_token": csrf_token(page)})
+        assert response.status_code == 303
+    assert all(d.results_published for d in versions_of(db_session))
+    base = f"/en/results/{consultation.slug}/strategy"
+    newest = client.get(base).get_data(as_text=True)
+    assert "Draft, version 2" in newest and f"{base}?version=1" in newest
+    older = client.get(f"{base}?version=1")
+    assert older.status_code == 200 and "Draft, version 1" in older.get_data(as_text=True)
+    assert client.get(f"{base}?version=7").status_code == 404
+    assert client.get(f"{base}?version=x").status_code == 404
