@@ -20,7 +20,16 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 WORDS = {
     "ru": ("Проект стратегии", "Анализ", "Экономика", "Кредиты", "Детсады", "Задачи", "Цель", "Равенство"),
-    "ky": ("Стратегиянын долбоору", "Талдоо", "Экономика", "Насыялар", "Бала бакчалар", "Милдеттер", "Максат", "Теңчилик"),
+    "ky": (
+        "Стратегиянын долбоору",
+        "Талдоо",
+        "Экономика",
+        "Насыялар",
+        "Бала бакчалар",
+        "Милдеттер",
+        "Максат",
+        "Теңчилик",
+    ),
     "en": ("Draft strategy", "Analysis", "Economy", "Loans", "Kindergartens", "Tasks", "Goal", "Equality"),
 }
 
@@ -62,7 +71,9 @@ def ministry_draft(lang: str) -> bytes:
     again = restart(doc, abstract, starts={0: 5})
     number(doc.add_paragraph("Action plan", style="Heading 1"), again, 0)  # 5.
     table = doc.add_table(rows=1, cols=6)
-    for cell, text in zip(table.rows[0].cells, ("№", "activity", "indicator", "responsible", "deadline", "funding"), strict=True):
+    for cell, text in zip(
+        table.rows[0].cells, ("№", "activity", "indicator", "responsible", "deadline", "funding"), strict=True
+    ):
         cell.text = text
     row = table.add_row()
     merged = row.cells[0].merge(row.cells[5])
@@ -80,16 +91,34 @@ def test_a_ministry_draft_imports_with_computed_numbers_lists_and_table_rows(app
     assert problems == []
     document = result.document
     items = {item.number: item for item in document.items}
-    assert list(items) == ["1", "1.1", "1.1.1", "1.1.2", "2", "2.1", "2.2", "2.2.1", "5", "5.1", "5.1.1", "5.1.2"]
+    assert list(items) == [
+        "1",
+        "1.1",
+        "1.1.1",
+        "1.1.2",
+        "2",
+        "2.1",
+        "2.2",
+        "2.2.1",
+        "5",
+        "5.1",
+        "5.1.1",
+        "5.1.2",
+    ]
     assert document.key == "strategy"
     assert document.title == {lang: WORDS[lang][0] for lang in LANGS}
     assert items["1"].heading["ky"] == "Талдоо" and items["1"].kind == "section"
     assert items["1.1.1"].heading == {} and items["1.1.1"].kind == "clause"
-    assert items["1.1.1"].text["ru"] == "Кредиты: text of the clause.\n\n• Кредиты one\n• Кредиты two\n\nAfter the list."
+    assert (
+        items["1.1.1"].text["ru"]
+        == "Кредиты: text of the clause.\n\n• Кредиты one\n• Кредиты two\n\nAfter the list."
+    )
     assert items["1.1.2"].text["en"] == "a) first\nb) second"
     assert items["2.1"].heading["en"] == "Goal"
     assert items["2.2"].heading["ru"] == "Равенство"
-    assert items["2.2.1"].text["ky"] == "Теңчилик: typed clause text.\n\n2023 was a year: not a clause number."
+    assert (
+        items["2.2.1"].text["ky"] == "Теңчилик: typed clause text.\n\n2023 was a year: not a clause number."
+    )
     assert items["5"].heading["en"] == "Action plan"
     assert items["5.1"].heading["ky"] == "Экономика" and items["5.1"].kind == "section"
     row = items["5.1.2"]
@@ -142,7 +171,9 @@ def test_example_word_files_import_to_the_same_tree_as_the_text_demo(app, stem):
     names = DEMO_FILES[0] if stem == "national-strategy" else DEMO_FILES[1]
     text, problems = parse(app, [(n, (DEMO_DIR / n).read_bytes()) for n in names])
     assert problems == []
-    word, problems = parse(app, [(f"{stem}.{lang}.docx", (EXAMPLES / f"{stem}.{lang}.docx").read_bytes()) for lang in LANGS])
+    word, problems = parse(
+        app, [(f"{stem}.{lang}.docx", (EXAMPLES / f"{stem}.{lang}.docx").read_bytes()) for lang in LANGS]
+    )
     assert problems == []
 
     def tree(document):
@@ -160,7 +191,9 @@ def test_items_missing_between_word_files_are_located_by_paragraph(app):
             doc.add_paragraph(f"{n}. Heading {n}", style="Heading 2")
         return to_bytes(doc)
 
-    _result, problems = parse(app, [("s.ru.docx", one("ru", ["1", "2"])), ("s.ky.docx", one("ky", ["1", "3"]))])
+    _result, problems = parse(
+        app, [("s.ru.docx", one("ru", ["1", "2"])), ("s.ky.docx", one("ky", ["1", "3"]))]
+    )
     assert "s.ky.docx, paragraph 3 (“3. Heading 3”): Item 3 is not in s.ru.docx." in problems
     assert "s.ru.docx, paragraph 3 (“2. Heading 2”): Item 2 is missing from s.ky.docx." in problems
 
@@ -190,7 +223,12 @@ def tiny_png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_what_is_not_kept_is_counted(app):
@@ -202,10 +240,14 @@ def test_what_is_not_kept_is_counted(app):
     doc.add_picture(io.BytesIO(tiny_png()))
     # A tracked insertion: read as accepted.
     paragraph._p.append(
-        parse_xml(f'<w:ins {nsdecls("w")} w:id="9" w:author="A" w:date="2021-10-12T00:00:00Z"><w:r><w:t> Inserted.</w:t></w:r></w:ins>')
+        parse_xml(
+            f'<w:ins {nsdecls("w")} w:id="9" w:author="A" w:date="2021-10-12T00:00:00Z"><w:r><w:t> Inserted.</w:t></w:r></w:ins>'
+        )
     )
     paragraph._p.append(
-        parse_xml(f'<w:del {nsdecls("w")} w:id="10" w:author="A" w:date="2021-10-12T00:00:00Z"><w:r><w:delText>Deleted.</w:delText></w:r></w:del>')
+        parse_xml(
+            f'<w:del {nsdecls("w")} w:id="10" w:author="A" w:date="2021-10-12T00:00:00Z"><w:r><w:delText>Deleted.</w:delText></w:r></w:del>'
+        )
     )
     doc.sections[0].footer.paragraphs[0].text = "Page footer"
     del heading

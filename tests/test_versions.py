@@ -77,7 +77,11 @@ def test_the_organisers_correction_replaces_the_suggestion():
 
 def test_diff_marks_exactly_the_changed_words():
     ops = diff_tokens("Open kindergartens in villages.", "Open community kindergartens in towns.")
-    assert [(op, text) for op, text in ops if op != "="] == [("+", "community "), ("-", "villages"), ("+", "towns")]
+    assert [(op, text) for op, text in ops if op != "="] == [
+        ("+", "community "),
+        ("-", "villages"),
+        ("+", "towns"),
+    ]
 
 
 # --- through the pages ----------------------------------------------------------------------------------
@@ -187,7 +191,9 @@ def test_clauses_of_version_2_show_the_comments_on_version_1(app, client, db_ses
     login_as(client, app, make_user(db_session, role="organiser"))
     store(client, consultation.slug, draft(V1))
     (v1,) = versions_of(db_session)
-    item = db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == v1.id, DocumentItem.number == "1.2")).one()
+    item = db_session.scalars(
+        select(DocumentItem).where(DocumentItem.document_id == v1.id, DocumentItem.number == "1.2")
+    ).one()
     for _n in range(4):
         make_comment(db_session, v1, item, status="published")
     store(client, consultation.slug, draft(V2))
@@ -198,15 +204,26 @@ def test_clauses_of_version_2_show_the_comments_on_version_1(app, client, db_ses
     assert "version=1#i-1.2" in section
 
 
-def test_redline_marks_exactly_the_changed_words_and_the_comparative_table_has_both_wordings(app, client, db_session):
+def test_redline_marks_exactly_the_changed_words_and_the_comparative_table_has_both_wordings(
+    app, client, db_session
+):
     import docx
 
     consultation = make_consultation(db_session)
     login_as(client, app, make_user(db_session, role="organiser"))
     store(client, consultation.slug, draft(V1))
     (v1,) = versions_of(db_session)
-    item = db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == v1.id, DocumentItem.number == "1.2")).one()
-    make_comment(db_session, v1, item, status="published", decision="accepted", justification={"en": "Towns need them too."})
+    item = db_session.scalars(
+        select(DocumentItem).where(DocumentItem.document_id == v1.id, DocumentItem.number == "1.2")
+    ).one()
+    make_comment(
+        db_session,
+        v1,
+        item,
+        status="published",
+        decision="accepted",
+        justification={"en": "Towns need them too."},
+    )
     make_comment(db_session, v1, None, status="published")
     store(client, consultation.slug, draft(V2))
 
@@ -253,7 +270,9 @@ def test_a_comment_on_a_clause_removed_or_changed_meanwhile_comes_back_with_a_ch
     renumbered_form = comment_page(client, consultation.slug, "1.3")
     assert 'value="1"' in removed_form
     # Version 2 drops 1.1 (A), renumbers C from 1.3 to 1.2 and rewords B as 1.3.
-    store(organiser, consultation.slug, draft({"1": "Intro.", "1.2": C, "1.3": B.replace("villages", "towns")}))
+    store(
+        organiser, consultation.slug, draft({"1": "Intro.", "1.2": C, "1.3": B.replace("villages", "towns")})
+    )
 
     body = "Мой длинный комментарий, который нельзя потерять."
     response = post_comment(client, consultation.slug, "1.1", removed_form, body=body)
@@ -273,12 +292,19 @@ def test_a_comment_on_a_clause_removed_or_changed_meanwhile_comes_back_with_a_ch
     response = post_comment(client, consultation.slug, "1.2", changed_form, body="On kindergartens")
     page = response.get_data(as_text=True)
     assert response.status_code == 409 and "towns" in page and "On kindergartens" in page
-    new_item = db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == v2.id, DocumentItem.number == "1.3")).one()
+    new_item = db_session.scalars(
+        select(DocumentItem).where(DocumentItem.document_id == v2.id, DocumentItem.number == "1.3")
+    ).one()
     assert f'value="item-{new_item.id}" checked' in page
-    response = post_comment(client, consultation.slug, "1.2", page, body="On kindergartens", target=f"item-{new_item.id}")
+    response = post_comment(
+        client, consultation.slug, "1.2", page, body="On kindergartens", target=f"item-{new_item.id}"
+    )
     assert response.status_code == 303
     db_session.expire_all()
-    assert db_session.scalars(select(Comment).where(Comment.body == "On kindergartens")).one().item_id == new_item.id
+    assert (
+        db_session.scalars(select(Comment).where(Comment.body == "On kindergartens")).one().item_id
+        == new_item.id
+    )
 
     # Renumbered with the same wording: it lands on the clause the person read, under its new number
     # (not on whatever clause now carries 1.3).
@@ -296,7 +322,9 @@ def test_results_are_per_version_and_publishing_v2_leaves_v1_published(app, clie
     v1, v2 = versions_of(db_session)
     for document in (v1, v2):
         page = client.get("/en/reports/results").get_data(as_text=True)
-        response = client.post(f"/en/reports/documents/{document.id}/publish", data={"csrf_token": csrf_token(page)})
+        response = client.post(
+            f"/en/reports/documents/{document.id}/publish", data={"csrf_token": csrf_token(page)}
+        )
         assert response.status_code == 303
     assert all(d.results_published for d in versions_of(db_session))
     base = f"/en/results/{consultation.slug}/strategy"

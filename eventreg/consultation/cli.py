@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from eventreg.consultation.importer import import_files
+from eventreg.db import run_in_unit_of_work
 from eventreg.extensions import db
 from eventreg.i18n import languages
 from eventreg.models import Consultation
@@ -35,12 +36,10 @@ def import_command(files: tuple[Path, ...], slug: str, lang: str) -> None:
         consultation = db.session.scalars(select(Consultation).where(Consultation.slug == slug)).first()
         if consultation is None:
             raise click.ClickException(f"No consultation with the slug {slug!r}.")
-        document, problems = import_files(
+        contents = [(path.name, path.read_bytes()) for path in files]
+        document, problems = run_in_unit_of_work(
             db.session,
-            consultation,
-            [(path.name, path.read_bytes()) for path in files],
-            list(languages()),
-            source="cli",
+            lambda: import_files(db.session, consultation.id, contents, list(languages()), source="cli"),
         )
         if problems:
             for problem in problems:

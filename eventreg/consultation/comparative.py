@@ -27,7 +27,9 @@ from eventreg.vocabulary import ITEM_RELATIONS, label
 COLUMN_WIDTHS_CM = (1.0, 2.9, 7.6, 7.6, 2.6, 5.0)
 
 
-def comment_numbers(session: Session, document: Document, lang: str) -> dict[int, tuple[int, queries.CommentRow]]:
+def comment_numbers(
+    session: Session, document: Document, lang: str
+) -> dict[int, tuple[int, queries.CommentRow]]:
     """Each comment's № in the table of comments of `document` (the same order and statuses), with its row."""
     records = queries.comment_records(
         session, Filters(consultation_id=document.consultation_id, document_id=document.id), lang

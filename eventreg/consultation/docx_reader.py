@@ -471,7 +471,9 @@ class _DocxParser:
                 return
             self._block(text)
             return
-        self._start_item(number, place, heading=rest if is_heading else "", text=rest if not is_heading else "")
+        self._start_item(
+            number, place, heading=rest if is_heading else "", text=rest if not is_heading else ""
+        )
 
     def _block(self, text: str) -> None:
         self.blocks.append(text)
@@ -496,7 +498,11 @@ class _DocxParser:
         if number in self.places:
             self.problem(
                 place,
-                _l("Item %(number)s appears twice (first at %(first)s).", number=number, first=self.places[number]),
+                _l(
+                    "Item %(number)s appears twice (first at %(first)s).",
+                    number=number,
+                    first=self.places[number],
+                ),
             )
             return False
         self.places[number] = place
@@ -524,7 +530,9 @@ class _DocxParser:
             if not item.heading.get("_"):
                 item.heading.pop("_", None)
             if not item.heading and not item.text:
-                self.problem(item.place, _l("Item %(number)s has neither a heading nor text.", number=item.number))
+                self.problem(
+                    item.place, _l("Item %(number)s has neither a heading nor text.", number=item.number)
+                )
             self.result.items.append(item)
         self.item = None
         self.blocks = []
@@ -589,9 +597,7 @@ class _DocxParser:
                 continue
             if number is None:
                 if seen_rows:
-                    self.problem(
-                        place, _l("An action-plan row must start with its number, like “1.1”.")
-                    )
+                    self.problem(place, _l("An action-plan row must start with its number, like “1.1”."))
                 continue  # the column titles
             seen_rows = True
             if len(cells) != ACTION_TABLE_COLUMNS:
@@ -659,7 +665,9 @@ class _DocxParser:
         if not title:
             self.problem(
                 None,
-                _l("The document needs a title: give its first line the style “Title”, or a line “title: …”."),
+                _l(
+                    "The document needs a title: give its first line the style “Title”, or a line “title: …”."
+                ),
             )
         self.result.key = key
         self.result.key_line = 0

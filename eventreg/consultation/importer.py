@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from eventreg.db import unit_of_work
 from eventreg.models import Consultation, Document, DocumentItem, ItemKind
 
 ACTION_COLUMNS = ("activity", "indicator", "responsible", "deadline", "funding")
@@ -43,7 +42,14 @@ class ImportProblem:
 
     def __str__(self) -> str:
         if self.place:
-            return str(_l("%(file)s, %(place)s: %(message)s", file=self.filename, place=self.place, message=self.message))
+            return str(
+                _l(
+                    "%(file)s, %(place)s: %(message)s",
+                    file=self.filename,
+                    place=self.place,
+                    message=self.message,
+                )
+            )
         if self.line:
             return str(
                 _l(
@@ -689,27 +695,30 @@ def store_document(session: Session, consultation: Consultation, parsed: ParsedD
 
 def import_files(
     session: Session,
-    consultation: Consultation,
+    consultation_id: int,
     files: Iterable[tuple[str, bytes | str]],
     languages: Sequence[str],
     *,
     user=None,
     source: str = "upload",
 ) -> tuple[Document | None, list[ImportProblem]]:
-    """Parse and, only if nothing is wrong, store the files as a new version, linked to the one before it."""
+    """Parse and, only if nothing is wrong, store the files as a new version, with its audit entry.
+
+    Runs in the caller's unit of work. The new version is linked to the current one by the matching the
+    upload preview shows (versions.store_version), without corrections.
+    """
     from eventreg.consultation.versions import current_version, store_version
 
     result = parse_files(files, languages)
     if not result.ok:
         return None, result.problems
-    with unit_of_work(session):
-        previous = current_version(session, consultation.id, result.document.key)
-        document = store_version(
-            session,
-            consultation.id,
-            result.document,
-            previous_id=previous.id if previous else None,
-            by=user,
-            source=source,
-        )
+    previous = current_version(session, consultation_id, result.document.key)
+    document = store_version(
+        session,
+        consultation_id,
+        result.document,
+        previous_id=previous.id if previous else None,
+        by=user,
+        source=source,
+    )
     return document, []

@@ -24,9 +24,8 @@ from sqlalchemy import select
 
 from eventreg.accounts.auth import roles_required
 from eventreg.accounts.routes import is_safe_next
-from eventreg.consultation import services
+from eventreg.consultation import services, versions
 from eventreg.consultation.forms import AUTHOR_FIELDS, CommentForm, UploadForm
-from eventreg.consultation import versions
 from eventreg.consultation.importer import parse_files
 from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db, limiter
@@ -134,7 +133,9 @@ def document(slug: str, key: str):
         counts=services.comment_counts(db.session, doc.id),
         published=services.published_comments(db.session, doc.id),
         # A first version has no ancestors: no query for it.
-        earlier=versions.earlier_comments(db.session, doc.id, [i.id for i in items]) if doc.version > 1 else {},
+        earlier=versions.earlier_comments(db.session, doc.id, [i.id for i in items])
+        if doc.version > 1
+        else {},
         compare=compare,
         closed_message=closed,
         can_comment=closed is None and doc.is_current,
@@ -347,7 +348,6 @@ def _localized(texts):
 @bp.route("/organiser/documents/upload", methods=["GET", "POST"])
 @roles_required("organiser")
 def upload():
-    from flask_login import current_user
 
     form = _upload_form()
     problems = []

@@ -250,9 +250,7 @@ def sign_preview(secret_key: str, consultation_id: int, previous_id: int | None,
         "title": parsed.title,
         "languages": parsed.languages,
         "not_kept": parsed.not_kept,
-        "items": [
-            [i.number, i.is_row, i.kind, i.heading, i.text, i.fields] for i in parsed.items
-        ],
+        "items": [[i.number, i.is_row, i.kind, i.heading, i.text, i.fields] for i in parsed.items],
     }
     return _serializer(secret_key).dumps(payload)
 
@@ -268,7 +266,9 @@ def read_preview(secret_key: str, token: str):
     items = []
     for number, is_row, kind, heading, text, fields in payload["items"]:
         items.append(
-            ParsedItem(number=number, is_row=is_row, line=0, heading=heading, text=text, fields=fields, kind=kind)
+            ParsedItem(
+                number=number, is_row=is_row, line=0, heading=heading, text=text, fields=fields, kind=kind
+            )
         )
     parsed = ParsedDocument(
         key=payload["key"],
@@ -291,7 +291,9 @@ def current_version(session: Session, consultation_id: int, key: str) -> Documen
 def items_of(session: Session, document_id: int) -> list[DocumentItem]:
     return list(
         session.scalars(
-            select(DocumentItem).where(DocumentItem.document_id == document_id).order_by(DocumentItem.position)
+            select(DocumentItem)
+            .where(DocumentItem.document_id == document_id)
+            .order_by(DocumentItem.position)
         )
     )
 
@@ -342,7 +344,8 @@ def store_version(
     if consultation is None:
         raise LookupError(consultation_id)
     documents = lock_all(
-        session, select(Document).where(Document.consultation_id == consultation_id, Document.key == parsed.key)
+        session,
+        select(Document).where(Document.consultation_id == consultation_id, Document.key == parsed.key),
     )
     current = next((d for d in documents if d.is_current), None)
     if (current.id if current else None) != previous_id:
@@ -406,7 +409,9 @@ def earlier_comments(
     frontier = {i: i for i in item_ids}  # item → the item of this version it leads to
     relation_of: dict[int, str] = {}
     while frontier:
-        links = list(session.execute(select(DocumentItemLink).where(DocumentItemLink.item_id.in_(frontier))).scalars())
+        links = list(
+            session.execute(select(DocumentItemLink).where(DocumentItemLink.item_id.in_(frontier))).scalars()
+        )
         if not links:
             break
         next_frontier: dict[int, int] = {}
@@ -414,8 +419,7 @@ def earlier_comments(
             next_frontier[link.ancestor_id] = frontier[link.item_id]
             relation_of[link.ancestor_id] = link.relation
         ancestors = {
-            i.id: i
-            for i in session.scalars(select(DocumentItem).where(DocumentItem.id.in_(next_frontier)))
+            i.id: i for i in session.scalars(select(DocumentItem).where(DocumentItem.id.in_(next_frontier)))
         }
         versions = dict(
             session.execute(
@@ -434,7 +438,12 @@ def earlier_comments(
         for ancestor_id, current_id in next_frontier.items():
             ancestor = ancestors[ancestor_id]
             result.setdefault(current_id, []).append(
-                Earlier(versions[ancestor.document_id], ancestor, relation_of[ancestor_id], counts.get(ancestor_id, 0))
+                Earlier(
+                    versions[ancestor.document_id],
+                    ancestor,
+                    relation_of[ancestor_id],
+                    counts.get(ancestor_id, 0),
+                )
             )
         frontier = next_frontier
     for earlier in result.values():
@@ -451,7 +460,9 @@ def successors_in(session: Session, item_id: int, document_id: int) -> list[Docu
         if here or not frontier:
             return sorted(here, key=lambda i: i.position)
         frontier = set(
-            session.scalars(select(DocumentItemLink.item_id).where(DocumentItemLink.ancestor_id.in_(frontier)))
+            session.scalars(
+                select(DocumentItemLink.item_id).where(DocumentItemLink.ancestor_id.in_(frontier))
+            )
         )
         if not frontier:
             return []
@@ -471,7 +482,9 @@ class CommentTarget:
         return not self.successors
 
 
-def comment_target(session: Session, current: Document, shown_version: int | None, number: str) -> CommentTarget | None:
+def comment_target(
+    session: Session, current: Document, shown_version: int | None, number: str
+) -> CommentTarget | None:
     """Follow an item number of the version a form was shown with to the current version.
 
     None when no version the person could have seen has that number (a real "not found").
@@ -533,15 +546,15 @@ def redline(old: str, new: str, *, deleted_label: str, inserted_label: str, end_
             parts.append(html)
         elif op == "-":
             parts.append(
-                Markup('<del><span class="visually-hidden">{} </span>{}<span class="visually-hidden"> {}</span></del>').format(
-                    deleted_label, html, end_label
-                )
+                Markup(
+                    '<del><span class="visually-hidden">{} </span>{}<span class="visually-hidden"> {}</span></del>'
+                ).format(deleted_label, html, end_label)
             )
         else:
             parts.append(
-                Markup('<ins><span class="visually-hidden">{} </span>{}<span class="visually-hidden"> {}</span></ins>').format(
-                    inserted_label, html, end_label
-                )
+                Markup(
+                    '<ins><span class="visually-hidden">{} </span>{}<span class="visually-hidden"> {}</span></ins>'
+                ).format(inserted_label, html, end_label)
             )
     return Markup("").join(parts)
 
@@ -577,7 +590,9 @@ def _relation_between(old_items: list[DocumentItem], new_item: DocumentItem, spl
         new_item.heading, new_item.text, new_item.fields, lang
     )
     if same:
-        return ItemRelation.UNCHANGED.value if old.number == new_item.number else ItemRelation.RENUMBERED.value
+        return (
+            ItemRelation.UNCHANGED.value if old.number == new_item.number else ItemRelation.RENUMBERED.value
+        )
     return ItemRelation.CHANGED.value
 
 
@@ -631,7 +646,9 @@ def compare_versions(session: Session, old: Document, new: Document, lang: str) 
                 nexts = [o for o in old_items if last < o.position < gone.position and o.id not in placed]
                 if nexts:
                     break
-                rows.append(ComparisonRow("removed", [gone], None, wording(gone), "", comments.get(gone.id, [])))
+                rows.append(
+                    ComparisonRow("removed", [gone], None, wording(gone), "", comments.get(gone.id, []))
+                )
                 placed.add(gone.id)
     for gone in removed:
         if gone.id not in placed:
