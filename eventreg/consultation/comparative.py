@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import Session
 
-from eventreg.consultation.versions import ComparisonRow, compare_versions
+from eventreg.consultation.versions import ComparisonRow, compare_versions, diff_tokens
 from eventreg.i18n import localized
 from eventreg.models import Consultation, Document
 from eventreg.reports import queries
@@ -39,6 +39,21 @@ def comment_numbers(
 
 def changed_rows(rows: list[ComparisonRow]) -> list[ComparisonRow]:
     return [row for row in rows if row.relation != "unchanged"]
+
+
+def _marked_wording(cell, row: ComparisonRow, *, deleted: bool) -> None:
+    """The earlier wording with its deleted words struck through, or the new one with its inserted words
+    bold and underlined, as drafters mark a comparative table by hand."""
+    paragraph = cell.paragraphs[0]
+    for op, text in diff_tokens(row.old_wording, row.new_wording):
+        if op == ("+" if deleted else "-"):
+            continue
+        run = paragraph.add_run(ILLEGAL_CHARACTERS_RE.sub("", text))
+        if op == "-":
+            run.font.strike = True
+        elif op == "+":
+            run.bold = True
+            run.underline = True
 
 
 def comparative_docx(session: Session, old: Document, new: Document, lang: str) -> IO[bytes]:
@@ -121,9 +136,12 @@ def comparative_docx(session: Session, old: Document, new: Document, lang: str) 
             justification,
         ]
         cells = table.add_row().cells
-        for cell, value, width in zip(cells, values, COLUMN_WIDTHS_CM, strict=True):
+        for index, (cell, value, width) in enumerate(zip(cells, values, COLUMN_WIDTHS_CM, strict=True)):
             cell.width = Cm(width)
-            cell.text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+            if index in (2, 3) and row.old_wording and row.new_wording:
+                _marked_wording(cell, row, deleted=index == 2)
+            else:
+                cell.text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     doc.save(out)
