@@ -295,3 +295,26 @@ def test_a_word_file_without_language_or_key_says_what_to_do(app):
     doc.core_properties.language = "ru-RU"
     _result, problems = parse(app, [("Стратегия.docx", to_bytes(doc))])
     assert any("key: national-strategy" in p for p in problems)
+
+
+def test_the_word_examples_as_version_2_of_the_text_demo_are_unchanged_everywhere(app, db_session, runner):
+    from sqlalchemy import select
+
+    from eventreg.models import Document, DocumentItem, DocumentItemLink
+    from tests.factories import make_consultation
+
+    consultation = make_consultation(db_session)
+    demo = [str(DEMO_DIR / n) for n in DEMO_FILES[0]]
+    word = [str(EXAMPLES / f"national-strategy.{lang}.docx") for lang in LANGS]
+    for paths in (demo, word):
+        outcome = runner.invoke(args=["documents", "import", *paths, "--consultation", consultation.slug])
+        assert outcome.exit_code == 0, outcome.output
+    db_session.expire_all()
+    v1, v2 = db_session.scalars(select(Document).order_by(Document.version)).all()
+    relations = db_session.scalars(
+        select(DocumentItemLink.relation)
+        .join(DocumentItem, DocumentItem.id == DocumentItemLink.item_id)
+        .where(DocumentItem.document_id == v2.id)
+    ).all()
+    count = len(db_session.scalars(select(DocumentItem.id).where(DocumentItem.document_id == v1.id)).all())
+    assert relations == ["unchanged"] * count
