@@ -334,3 +334,21 @@ def test_results_are_per_version_and_publishing_v2_leaves_v1_published(app, clie
     assert older.status_code == 200 and "Draft, version 1" in older.get_data(as_text=True)
     assert client.get(f"{base}?version=7").status_code == 404
     assert client.get(f"{base}?version=x").status_code == 404
+
+
+def test_the_moderation_screen_shows_the_commented_wording_beside_the_current_one(app, client, db_session):
+    consultation = make_consultation(db_session)
+    login_as(client, app, make_user(db_session, role="organiser"))
+    store(client, consultation.slug, draft(V1))
+    (v1,) = versions_of(db_session)
+    items = {
+        i.number: i for i in db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == v1.id))
+    }
+    on_changed = make_comment(db_session, v1, items["1.2"])
+    on_removed = make_comment(db_session, v1, items["1.1"])
+    store(client, consultation.slug, draft({"1": "Intro.", "1.2": C, "1.3": B.replace("villages", "towns")}))
+    page = client.get(f"/en/organiser/comments/{on_changed.id}").get_data(as_text=True)
+    assert "The wording commented on (version 1)" in page and "Now (version 2)" in page
+    assert "in villages" in page and "in towns" in page
+    page = client.get(f"/en/organiser/comments/{on_removed.id}").get_data(as_text=True)
+    assert "The clause was removed in version 2." in page

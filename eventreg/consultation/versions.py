@@ -470,6 +470,27 @@ def successors_in(session: Session, item_id: int, document_id: int) -> list[Docu
 
 
 @dataclass
+class LaterWording:
+    """For a comment made on an earlier version: the current version and what its item became there."""
+
+    document: Document
+    items: list[DocumentItem]
+
+
+def later_wording(session: Session, comment: Comment) -> LaterWording | None:
+    """None while the comment's version is the current one (or the comment is on the whole document)."""
+    if comment.item_id is None:
+        return None
+    made_on = session.get(Document, comment.document_id)
+    if made_on is None or made_on.is_current:
+        return None
+    current = current_version(session, made_on.consultation_id, made_on.key)
+    if current is None:
+        return None
+    return LaterWording(current, successors_in(session, comment.item_id, current.id))
+
+
+@dataclass
 class CommentTarget:
     """Where a comment typed on `shown` (an item of the version the form was shown with) should go."""
 
