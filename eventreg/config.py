@@ -47,7 +47,7 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STRATEGY": "moving-window",
         # Generous enough for an office registering its staff from one connection; not a whole session.
         "REGISTRATIONS_PER_ADDRESS_AND_SESSION": env.get("REGISTRATIONS_PER_ADDRESS_AND_SESSION")
-        or "25 per day",
+        or "40 per day",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "eventreg"),
         # Number of proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
         "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR") or 0),

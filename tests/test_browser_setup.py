@@ -127,7 +127,9 @@ def test_set_up_a_consultation_from_an_empty_database(live_server, db_session, t
         page.goto(base + "/en/organiser/")
         page.locator("nav.workspace-links").get_by_role("link", name="Upload a document").click()
         page.set_input_files("#files", str(draft))
-        page.get_by_role("button", name="Import").click()
+        page.get_by_role("button", name="Preview").click()
+        expect(page.locator("h1")).to_have_text("Check the draft before it is stored")
+        page.get_by_role("button", name="Store the document").click()
         expect(page).to_have_url(re.compile(r"/en/consultation/gender-strategy-2030/national-strategy$"))
         expect(page.locator("h1")).to_have_text("National Gender Equality Strategy (draft)")
 

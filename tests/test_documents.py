@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import event, func, select
@@ -185,6 +186,13 @@ def upload(client, files, slug, lang="en"):
     return client.post(f"/{lang}/organiser/documents/upload", data=data, content_type="multipart/form-data")
 
 
+def confirm(client, preview_page: str, lang="en", action="store", **corrections):
+    token = re.search(r'name="preview" value="([^"]+)"', preview_page).group(1)
+    data = {"csrf_token": csrf_token(preview_page), "preview": token, "action": action}
+    data.update({f"link-{number.replace('_', '.')}": value for number, value in corrections.items()})
+    return client.post(f"/{lang}/organiser/documents/confirm", data=data)
+
+
 def test_upload_page_needs_the_organiser_role(app, client, db_session):
     assert client.get("/en/organiser/documents/upload").status_code in (302, 401)
     login_as(client, app, make_user(db_session, role="analyst"))
@@ -206,6 +214,9 @@ def test_upload_imports_good_files_and_lists_problems_for_bad_ones(app, client, 
 
     files = [(f"{lang}.md", one_language(lang).encode()) for lang in LANGS]
     response = upload(client, files, consultation.slug)
+    assert response.status_code == 200  # the preview: nothing stored yet
+    assert documents(db_session) == []
+    response = confirm(client, response.get_data(as_text=True))
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/en/consultation/{consultation.slug}/strategy")
     (document,) = documents(db_session)

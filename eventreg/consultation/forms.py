@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from eventreg.consultation.services import BODY_MAX, WORDING_MAX
@@ -26,6 +26,8 @@ AUTHOR_FIELDS = ("name", "organisation", "sector", "region", "sex", "email", "sh
 
 
 class CommentForm(BaseForm):
+    # The version the form was shown with: a clause renumbered, changed or removed meanwhile is found again.
+    version = HiddenField()
     kind = RadioField(
         _l("What kind of comment is it?"),
         choices=choices(COMMENT_KINDS, blank=False),

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from eventreg.db import lock_one
 from eventreg.models import Consultation, Document, DocumentItem, ItemKind
 
 ACTION_COLUMNS = ("activity", "indicator", "responsible", "deadline", "funding")
@@ -39,8 +38,18 @@ class ImportProblem:
     filename: str
     line: int
     message: object  # a lazy translated string, rendered in the reader's language
+    place: object = None  # in a Word file, where there are no lines: "paragraph 12", "table 2, row 3"
 
     def __str__(self) -> str:
+        if self.place:
+            return str(
+                _l(
+                    "%(file)s, %(place)s: %(message)s",
+                    file=self.filename,
+                    place=self.place,
+                    message=self.message,
+                )
+            )
         if self.line:
             return str(
                 _l(
@@ -63,6 +72,7 @@ class ParsedItem:
     fields: dict[str, dict[str, str]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # where each language's version was given
     kind: str = ItemKind.CLAUSE.value
+    place: object = None  # where a Word file gives it (ImportProblem.place)
 
     @property
     def level(self) -> int:
@@ -78,6 +88,7 @@ class ParsedFile:
     side_by_side: bool = False
     title: dict[str, str] = field(default_factory=dict)
     items: list[ParsedItem] = field(default_factory=list)
+    not_kept: dict[str, int] = field(default_factory=dict)  # Word content not read: {"footnotes": 2}
 
 
 @dataclass
@@ -86,6 +97,7 @@ class ParsedDocument:
     title: dict[str, str]
     languages: list[str]
     items: list[ParsedItem]
+    not_kept: dict[str, dict[str, int]] = field(default_factory=dict)  # per file name
 
 
 @dataclass
@@ -499,7 +511,22 @@ def parse_files(files: Iterable[tuple[str, bytes | str]], languages: Sequence[st
     """
     problems: list[ImportProblem] = []
     parsed: list[ParsedFile] = []
+    from eventreg.consultation import docx_reader
+
     for filename, content in files:
+        refusal = None if isinstance(content, str) else docx_reader.refusal_for(filename, content)
+        if refusal is not None:
+            problems.append(ImportProblem(filename, 0, refusal))
+            continue
+        if docx_reader.is_docx(filename, content):
+            try:
+                result, file_problems = docx_reader.read_docx(filename, content, languages)
+            except docx_reader.NotReadable as exc:
+                problems.append(ImportProblem(filename, 0, exc.message))
+                continue
+            problems.extend(file_problems)
+            parsed.append(result)
+            continue
         lines, problem = _decode(filename, content)
         if problem is not None:
             problems.append(problem)
@@ -523,7 +550,11 @@ def parse_files(files: Iterable[tuple[str, bytes | str]], languages: Sequence[st
 def _merge(files: list[ParsedFile], problems: list[ImportProblem]) -> ParsedDocument:
     first = files[0]
     document = ParsedDocument(
-        key=first.key, title=dict(first.title), languages=list(first.languages), items=first.items
+        key=first.key,
+        title=dict(first.title),
+        languages=list(first.languages),
+        items=first.items,
+        not_kept={f.filename: f.not_kept for f in files if f.not_kept},
     )
     by_number = {item.number: item for item in first.items}
     language_file = {code: first.filename for code in first.languages}
@@ -570,6 +601,7 @@ def _merge(files: list[ParsedFile], problems: list[ImportProblem]) -> ParsedDocu
                         other.filename,
                         item.line,
                         _l("Item %(number)s is not in %(file)s.", number=item.number, file=first.filename),
+                        place=item.place,
                     )
                 )
                 continue
@@ -582,6 +614,7 @@ def _merge(files: list[ParsedFile], problems: list[ImportProblem]) -> ParsedDocu
                             "Item %(number)s is an action-plan row in one file and a heading in the other.",
                             number=item.number,
                         ),
+                        place=item.place,
                     )
                 )
                 continue
@@ -601,6 +634,7 @@ def _merge(files: list[ParsedFile], problems: list[ImportProblem]) -> ParsedDocu
                             number=item.number,
                             file=other.filename,
                         ),
+                        place=item.place,
                     )
                 )
     return document
@@ -670,25 +704,21 @@ def import_files(
 ) -> tuple[Document | None, list[ImportProblem]]:
     """Parse and, only if nothing is wrong, store the files as a new version, with its audit entry.
 
-    Runs in the caller's unit of work; the consultation row is locked so that two uploads of the same
-    document get versions n and n+1, not the same number twice.
+    Runs in the caller's unit of work. The new version is linked to the current one by the matching the
+    upload preview shows (versions.store_version), without corrections.
     """
-    from eventreg import audit
+    from eventreg.consultation.versions import current_version, store_version
 
     result = parse_files(files, languages)
     if not result.ok:
         return None, result.problems
-    consultation = lock_one(session, Consultation, consultation_id)
-    document = store_document(session, consultation, result.document)
-    audit.record(
+    previous = current_version(session, consultation_id, result.document.key)
+    document = store_version(
         session,
-        user,
-        "document.import",
-        document,
-        key=document.key,
-        version=document.version,
-        items=len(result.document.items),
+        consultation_id,
+        result.document,
+        previous_id=previous.id if previous else None,
+        by=user,
         source=source,
     )
-    session.flush()
     return document, []

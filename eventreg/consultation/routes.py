@@ -24,9 +24,9 @@ from sqlalchemy import select
 
 from eventreg.accounts.auth import roles_required
 from eventreg.accounts.routes import is_safe_next
-from eventreg.consultation import services
+from eventreg.consultation import services, versions
 from eventreg.consultation.forms import AUTHOR_FIELDS, CommentForm, UploadForm
-from eventreg.consultation.importer import import_files
+from eventreg.consultation.importer import parse_files
 from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db, limiter
 from eventreg.forms import ConfirmForm, id_param
@@ -132,6 +132,10 @@ def document(slug: str, key: str):
         items=items,
         counts=services.comment_counts(db.session, doc.id),
         published=services.published_comments(db.session, doc.id),
+        # A first version has no ancestors: no query for it.
+        earlier=versions.earlier_comments(db.session, doc.id, [i.id for i in items])
+        if doc.version > 1
+        else {},
         compare=compare,
         closed_message=closed,
         can_comment=closed is None and doc.is_current,
@@ -151,15 +155,15 @@ def _item_or_404(doc: Document, number: str | None) -> DocumentItem | None:
     return item
 
 
-def _prefilled_form() -> CommentForm:
+def _prefilled_form(doc: Document) -> CommentForm:
     values = dict(session.get(AUTHOR_KEY) or {})
     values.pop("registration_id", None)
     values = {k: v for k, v in values.items() if k in AUTHOR_FIELDS}
     # Someone who already consented in this sitting need not tick the box again; they can still untick it.
-    return CommentForm(formdata=None, consent=bool(values), **values)
+    return CommentForm(formdata=None, consent=bool(values), version=str(doc.version), **values)
 
 
-def _render_comment_form(consultation, doc, item, form, status=200, refused=None):
+def _render_comment_form(consultation, doc, item, form, status=200, refused=None, moved=None):
     return (
         render_template(
             "consultation/comment.html",
@@ -169,11 +173,31 @@ def _render_comment_form(consultation, doc, item, form, status=200, refused=None
             form=form,
             closed_message=_closed_message(consultation),
             refused=refused,
+            moved=moved,
             author=session.get(AUTHOR_KEY),
             forget_form=ConfirmForm(),
         ),
         status,
     )
+
+
+def _comment_target(doc: Document, number: str | None, form: CommentForm):
+    """The item a posted comment goes on, or the CommentTarget to ask about when the clause the person read
+    was changed or removed by a newer version meanwhile. Returns (item, target needing a choice or None)."""
+    if number is None:
+        return None, None
+    target = versions.comment_target(db.session, doc, id_param(form.version.data or ""), number)
+    if target is None:
+        abort(404)
+    if target.unchanged:
+        return target.successors[0], None
+    choice = request.form.get("target", "")
+    if choice == "document":
+        return None, None
+    chosen = next((i for i in target.successors if choice == f"item-{i.id}"), None)
+    if chosen is not None:
+        return chosen, None
+    return None, target
 
 
 def _registration_id_for(consultation: Consultation) -> int | None:
@@ -197,10 +221,13 @@ def _registration_id_for(consultation: Consultation) -> int | None:
 def comment(slug: str, key: str, number: str | None = None):
     consultation = _consultation_or_404(slug)
     doc = _document_or_404(consultation, key)  # comments go on the current version only
-    item = _item_or_404(doc, number)
     if request.method == "GET":
-        return _render_comment_form(consultation, doc, item, _prefilled_form())
+        return _render_comment_form(consultation, doc, _item_or_404(doc, number), _prefilled_form(doc))
     form = CommentForm()
+    item, moved = _comment_target(doc, number, form)
+    if moved is not None:
+        # Nothing typed is lost: the form comes back with the new wording and a choice.
+        return _render_comment_form(consultation, doc, moved.shown, form, status=409, moved=moved)
     if not form.validate():
         return _render_comment_form(consultation, doc, item, form, status=400)
     author = services.CommentAuthor(
@@ -322,7 +349,6 @@ def _localized(texts):
 @bp.route("/organiser/documents/upload", methods=["GET", "POST"])
 @roles_required("organiser")
 def upload():
-    from flask_login import current_user
 
     form = _upload_form()
     problems = []
@@ -336,27 +362,11 @@ def upload():
                 status = 400
             else:
                 consultation = _consultation_or_404(form.consultation.data)
-                with unit_of_work(db.session):
-                    document, problems = import_files(
-                        db.session,
-                        consultation.id,
-                        [(f.filename, f.read()) for f in files],
-                        list(languages()),
-                        user=current_user.user,
-                        source="upload",
-                    )
-                if document is not None:
-                    flash(
-                        _(
-                            "Imported “%(title)s”, version %(version)d.",
-                            title=_localized(document.title),
-                            version=document.version,
-                        ),
-                        "success",
-                    )
-                    return redirect(
-                        url_for("consultation.document", slug=consultation.slug, key=document.key), code=303
-                    )
+                result = parse_files([(f.filename, f.read()) for f in files], list(languages()))
+                if result.ok:
+                    # Nothing is stored yet: the parsed draft travels, signed, in the preview page.
+                    return _render_preview(consultation, result.document, {})
+                problems = result.problems
                 status = 400
         else:
             if form.consultation.data not in slugs:
@@ -376,3 +386,132 @@ def upload():
         ),
         status,
     )
+
+
+def _corrections_from(form_data, parsed) -> dict[str, str]:
+    return {
+        item.number: form_data.get(f"link-{item.number}", versions.AUTO)
+        for item in parsed.items
+        if f"link-{item.number}" in form_data
+    }
+
+
+def _render_preview(consultation, parsed, corrections, status=200, notice=None):
+    match = versions.suggest_links(db.session, consultation.id, parsed, corrections)
+    token = versions.sign_preview(
+        current_app.config["SECRET_KEY"],
+        consultation.id,
+        match.previous.id if match.previous else None,
+        parsed,
+    )
+    return (
+        render_template(
+            "consultation/preview.html",
+            consultation=consultation,
+            parsed=parsed,
+            match=match,
+            corrections=corrections,
+            token=token,
+            form=ConfirmForm(),
+            notice=notice,
+            auto=versions.AUTO,
+        ),
+        status,
+    )
+
+
+@bp.post("/organiser/documents/confirm")
+@roles_required("organiser")
+def confirm_upload():
+    """Store the previewed draft, with the organiser's corrections to the matching, or show it again."""
+    from flask_login import current_user
+
+    form = ConfirmForm()
+    try:
+        consultation_id, previous_id, parsed = versions.read_preview(
+            current_app.config["SECRET_KEY"], request.form.get("preview", "")
+        )
+    except (versions.PreviewExpired, KeyError, TypeError, ValueError):
+        flash(_("The preview could not be read; please upload the files again."), "error")
+        return redirect(url_for("consultation.upload"), code=303)
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    corrections = _corrections_from(request.form, parsed)
+    if not form.validate() or request.form.get("action") != "store":
+        return _render_preview(consultation, parsed, corrections, status=200 if form.validate() else 400)
+    try:
+        with unit_of_work(db.session):
+            document = versions.store_version(
+                db.session,
+                consultation.id,
+                parsed,
+                previous_id=previous_id,
+                corrections=corrections,
+                by=current_user.user,
+            )
+    except versions.VersionChanged:
+        notice = _(
+            "Another version of this document was stored while you looked at the preview. "
+            "Check the matching against it and confirm again."
+        )
+        return _render_preview(consultation, parsed, {}, status=409, notice=notice)
+    flash(
+        _(
+            "Imported “%(title)s”, version %(version)d.",
+            title=_localized(document.title),
+            version=document.version,
+        ),
+        "success",
+    )
+    return redirect(url_for("consultation.document", slug=consultation.slug, key=document.key), code=303)
+
+
+def _two_versions(consultation: Consultation, key: str) -> tuple[Document, Document]:
+    current = _document_or_404(consultation, key)
+    new_version = id_param(request.args.get("new", "")) or current.version
+    old_version = id_param(request.args.get("old", "")) or new_version - 1
+    if old_version >= new_version:
+        abort(404)
+    return _document_or_404(consultation, key, old_version), _document_or_404(consultation, key, new_version)
+
+
+@bp.get("/consultation/<slug>/<key>/changes")
+def changes(slug: str, key: str):
+    """The redline between two versions, clause by clause, in the reader's language; no JavaScript."""
+    consultation = _consultation_or_404(slug)
+    old, new = _two_versions(consultation, key)
+    rows = versions.compare_versions(db.session, old, new, g.lang)
+    labels = {
+        "deleted_label": _("deleted:"),
+        "inserted_label": _("inserted:"),
+        "end_label": _("(end of change)"),
+    }
+    all_versions = db.session.scalars(
+        select(Document.version)
+        .where(Document.consultation_id == consultation.id, Document.key == key)
+        .order_by(Document.version)
+    ).all()
+    return render_template(
+        "consultation/changes.html",
+        consultation=consultation,
+        old=old,
+        new=new,
+        rows=[row for row in rows if row.relation != "unchanged"],
+        unchanged=[row for row in rows if row.relation == "unchanged"],
+        redline=lambda row: versions.redline(row.old_wording, row.new_wording, **labels),
+        all_versions=all_versions,
+    )
+
+
+@bp.get("/organiser/documents/<slug>/<key>/comparative.docx")
+@roles_required("organiser", "analyst")
+def comparative_docx(slug: str, key: str):
+    from eventreg.consultation.comparative import comparative_docx as build
+    from eventreg.reports import exports
+
+    consultation = _consultation_or_404(slug)
+    old, new = _two_versions(consultation, key)
+    file = build(db.session, old, new, g.lang)
+    name = exports.stamped(f"comparative-table-{key}-v{old.version}-v{new.version}-{g.lang}", "docx")
+    return exports.file_response(file, name, exports.DOCX_MIMETYPE)

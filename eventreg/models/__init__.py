@@ -14,8 +14,10 @@ from .consultation import (
     Decision,
     Document,
     DocumentItem,
+    DocumentItemLink,
     HideReason,
     ItemKind,
+    ItemRelation,
 )
 from .events import (
     Consultation,
@@ -41,9 +43,11 @@ __all__ = [
     "Decision",
     "Document",
     "DocumentItem",
+    "DocumentItemLink",
     "EventSession",
     "HideReason",
     "ItemKind",
+    "ItemRelation",
     "OutboxMessage",
     "OutboxStatus",
     "Registration",

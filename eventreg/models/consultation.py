@@ -19,6 +19,16 @@ class ItemKind(StrEnum):
     ACTION = "action"  # a row of the action-plan table
 
 
+class ItemRelation(StrEnum):
+    """How an item of a new version descends from an item of the version before it."""
+
+    UNCHANGED = "unchanged", _l("Unchanged")
+    CHANGED = "changed", _l("Changed")
+    RENUMBERED = "renumbered", _l("Renumbered")  # same wording, another number
+    SPLIT = "split", _l("Split")  # one earlier item became several
+    MERGED = "merged", _l("Merged")  # several earlier items became one
+
+
 class CommentKind(StrEnum):
     SUPPORT = "support", _l("Support")
     OBJECTION = "objection", _l("Objection")
@@ -98,6 +108,23 @@ class DocumentItem(Base):
     fields: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
 
     document: Mapped[Document] = relationship(back_populates="items")
+
+
+class DocumentItemLink(Base):
+    """An item of a version and the item(s) of the previous version it comes from.
+
+    Suggested by matching numbers and wording when the version is imported, corrected by the organiser in
+    the preview. An item without links is new; an earlier item that no link names was removed. Comments stay
+    on the item (and wording) they were made on; these links carry them forward to the later versions.
+    """
+
+    __tablename__ = "document_item_links"
+    __table_args__ = (UniqueConstraint("item_id", "ancestor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("document_items.id"), index=True)
+    ancestor_id: Mapped[int] = mapped_column(ForeignKey("document_items.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(20))
 
 
 class CommentGroup(Base):

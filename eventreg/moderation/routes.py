@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from eventreg.accounts.auth import roles_required
+from eventreg.consultation import versions
 from eventreg.consultation.services import CommentAuthor
 from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db
@@ -172,6 +173,7 @@ def _render_comment(comment: Comment, status: int = 200, **forms):
             merge_form=forms.get("merge_form") or MergeForm(formdata=None),
             decision_form=forms.get("decision_form") or _prefilled_decision_form(comment),
             decision_languages=_languages_first(comment.language),
+            later=versions.later_wording(db.session, comment),
         ),
         status,
     )

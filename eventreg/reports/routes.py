@@ -280,13 +280,18 @@ def unpublish(document_id: int):
 
 @public_bp.get("/<consultation_slug>/<key>")
 def what_we_heard(consultation_slug: str, key: str):
-    document = services.published_document(db.session, consultation_slug, key)
+    raw = request.args.get("version")
+    version = id_param(raw) if raw else None
+    if raw and version is None:
+        abort(404)
+    document = services.published_document(db.session, consultation_slug, key, version)
     if document is None:
         abort(404)
     items = services.what_we_heard(db.session, document, g.lang)
     return render_template(
         "reports/what_we_heard.html",
         document=document,
+        published_versions=services.published_versions(db.session, document),
         consultation=db.session.get(Consultation, document.consultation_id),
         items=items,
         kinds=COMMENT_KINDS,

@@ -54,15 +54,33 @@ def unpublish_results(session: Session, document_id: int, by: User) -> None:
     session.flush()
 
 
-def published_document(session: Session, consultation_slug: str, key: str) -> Document | None:
-    """The newest published version of a document, or None while organisers have not published it."""
-    return session.scalars(
+def published_document(
+    session: Session, consultation_slug: str, key: str, version: int | None = None
+) -> Document | None:
+    """The newest published version of a document (or the named one, if published), else None."""
+    stmt = (
         select(Document)
         .join(Consultation, Consultation.id == Document.consultation_id)
         .where(Consultation.slug == consultation_slug, Document.key == key, Document.results_published)
-        .order_by(Document.version.desc())
-        .limit(1)
-    ).first()
+    )
+    if version is not None:
+        stmt = stmt.where(Document.version == version)
+    return session.scalars(stmt.order_by(Document.version.desc()).limit(1)).first()
+
+
+def published_versions(session: Session, document: Document) -> list[int]:
+    """Every version of the document whose results are public: each keeps its page when a newer one is."""
+    return list(
+        session.scalars(
+            select(Document.version)
+            .where(
+                Document.consultation_id == document.consultation_id,
+                Document.key == document.key,
+                Document.results_published,
+            )
+            .order_by(Document.version)
+        )
+    )
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Places held until the participant confirms from their e-mail.
 
 Revision ID: 0006_place_holds
-Revises: 0001
+Revises: 0002_versions
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import eventreg.models.common
 
 revision = "0006_place_holds"
-down_revision = "0001"
+down_revision = "0002_versions"
 branch_labels = None
 depends_on = None
 
