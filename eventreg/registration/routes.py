@@ -99,6 +99,7 @@ def closed_message(reason: str) -> str:
 
 
 def _render_session(event_session: EventSession, form: RegistrationForm, status: int = 200, **extra):
+    form.offer_languages(event_session.languages)
     now = utcnow()
     closed_reason = None
     if event_session.status == SessionStatus.CANCELLED:
@@ -126,7 +127,11 @@ def _render_session(event_session: EventSession, form: RegistrationForm, status:
 @bp.get("/sessions/<slug>")
 def session_detail(slug: str):
     event_session = _get_session_or_404(slug)
-    return _render_session(event_session, RegistrationForm(formdata=None, interpretation_language=g.lang))
+    # Preselect the reader's language only where the session is held in it: an English reader of a
+    # session in Russian and Kyrgyz chooses for themselves.
+    offered = event_session.languages or []
+    preselect = g.lang if not offered or g.lang in offered else None
+    return _render_session(event_session, RegistrationForm(formdata=None, interpretation_language=preselect))
 
 
 @bp.post("/sessions/<slug>")
