@@ -11,12 +11,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from eventreg.extensions import csrf, db, limiter
 from eventreg.forms import ConfirmForm
 from eventreg.mail.ics import registration_calendar
 from eventreg.mail.notify import personal_link
-from eventreg.models import EventSession, Registration, RegistrationStatus, SessionStatus, utcnow
+from eventreg.models import (
+    Consultation,
+    Document,
+    EventSession,
+    Registration,
+    RegistrationStatus,
+    SessionStatus,
+    utcnow,
+)
 from eventreg.registration import services
 from eventreg.registration.forms import ParticipantForm, RegistrationForm, RequestLinkForm
 from eventreg.vocabulary import REGIONS, SESSION_KINDS
@@ -47,6 +56,7 @@ def sessions():
             EventSession.status.in_([SessionStatus.PUBLISHED, SessionStatus.CANCELLED]),
             EventSession.ends_at >= now,
         )
+        .options(selectinload(EventSession.consultation))
         .order_by(EventSession.starts_at, EventSession.id)
     )
     if region in REGIONS:
@@ -55,14 +65,33 @@ def sessions():
         stmt = stmt.where(EventSession.kind == kind)
     items = list(db.session.scalars(stmt))
     counts = _confirmed_counts([s.id for s in items])
+    open_now = _open_for_comments(now)
+    named = {s.consultation_id for s in items} | {c.id for c, _docs in open_now}
     return render_template(
         "registration/sessions.html",
         sessions=items,
+        open_now=open_now,
+        one_consultation=items[0].consultation if len(named) == 1 and items else None,
         places_left={s.id: max(s.capacity - counts.get(s.id, 0), 0) for s in items},
         region=region,
         kind=kind,
         now=now,
     )
+
+
+def _open_for_comments(now) -> list[tuple[Consultation, list[Document]]]:
+    """Consultations taking comments right now, each with its current documents, for the home page."""
+    consultations = [
+        c for c in db.session.scalars(select(Consultation).order_by(Consultation.id)) if c.comments_open(now)
+    ]
+    if not consultations:
+        return []
+    documents = db.session.scalars(
+        select(Document)
+        .where(Document.consultation_id.in_([c.id for c in consultations]), Document.is_current.is_(True))
+        .order_by(Document.id)
+    ).all()
+    return [(c, [d for d in documents if d.consultation_id == c.id]) for c in consultations]
 
 
 def _get_session_or_404(slug: str) -> EventSession:
