@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, send_from_directory, url_for
+from flask import Flask, current_app, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
 
@@ -35,8 +35,18 @@ def identity() -> Identity:
     )
 
 
+WORKSPACE_SECTIONS = {"organiser", "reports", "admin"}
+
+
+def is_workspace_page() -> bool:
+    """Staff pages (/<lang>/organiser/…, /reports/…, /admin/…) use the full width of a laptop screen."""
+    parts = request.path.strip("/").split("/")
+    return len(parts) > 1 and parts[1] in WORKSPACE_SECTIONS
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["org"] = identity
+    app.jinja_env.globals["is_workspace_page"] = is_workspace_page
 
     @app.get("/favicon.ico")
     def favicon():

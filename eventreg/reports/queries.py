@@ -368,25 +368,37 @@ def comments_per_item(session: Session, f: Filters, lang: str | None = None) -> 
     items = {}
     if item_ids:
         items = {
-            item_id: (number, position, heading, text)
-            for item_id, number, position, heading, text in session.execute(
+            item_id: (number, position, heading, text, fields, document_title)
+            for item_id, number, position, heading, text, fields, document_title in session.execute(
                 select(
                     DocumentItem.id,
                     DocumentItem.number,
                     DocumentItem.position,
                     DocumentItem.heading,
                     DocumentItem.text,
-                ).where(DocumentItem.id.in_(item_ids))
+                    DocumentItem.fields,
+                    Document.title,
+                )
+                .join(Document, Document.id == DocumentItem.document_id)
+                .where(DocumentItem.id.in_(item_ids))
             )
         }
+    # With more than one document in view, "1.1" alone is ambiguous: name the document too.
+    several = f.document_id is None and len({entry[5] and str(entry[5]) for entry in items.values()}) > 1
     rows = []
     for item_id, *values in grouped:
         if item_id is None:
             name = str(_l("The document as a whole"))
         else:
-            number, _position, heading, text = items[item_id]
-            words = str(localized(heading, lang)) or str(localized(text, lang))
+            number, _position, heading, text, fields, document_title = items[item_id]
+            words = (
+                str(localized(heading, lang))
+                or str(localized((fields or {}).get("activity"), lang))
+                or str(localized(text, lang))
+            )
             name = f"{number} {_shorten(words)}".strip()
+            if several:
+                name = f"{_shorten(str(localized(document_title, lang)), 40)} · {name}"
         rows.append((name, *values))
     total = session.execute(select(*measures).where(*conditions)).one()
     return Table(
