@@ -566,7 +566,8 @@ class CommentRow:
     decision: str
     decision_part: str
     justification: str
-    created_at: str
+    created_at: datetime
+    item_fields: dict[str, str] = field(default_factory=dict)  # an action-plan row's columns, by name
 
     def as_row(self, contacts: bool) -> tuple:
         row = [
@@ -709,7 +710,11 @@ def _comment_records(session: Session, stmt: Select, labels: Labels) -> Iterator
             decision=labels.label("decision", decision),
             decision_part=decision_part or "",
             justification=labels.text(justification),
-            created_at=f"{created_at.astimezone(BISHKEK):%Y-%m-%d %H:%M}",
+            # Bishkek wall-clock time without a zone: a spreadsheet's date cells have none.
+            created_at=created_at.astimezone(BISHKEK).replace(tzinfo=None),
+            item_fields={name: labels.text(value) for name, value in (fields or {}).items()}
+            if fields
+            else {},
         )
 
 
@@ -727,6 +732,7 @@ def registration_list_columns(contacts: bool) -> list[Column]:
     columns = [
         Column("no", _l("No."), numeric=True, width=6),
         Column("session", _l("Session"), width=30),
+        Column("session_date", _l("Date"), width=12),
         Column("full_name", _l("Full name"), width=30),
         Column("sex", _l("Sex"), width=12),
         Column("organisation", _l("Organisation"), width=30),
@@ -796,7 +802,8 @@ def registration_list(session: Session, f: Filters, contacts: bool, lang: str | 
             ) = row
             out = [
                 n,
-                f"{labels.text(title)} · {starts.astimezone(BISHKEK):%Y-%m-%d}",
+                labels.text(title),
+                starts.astimezone(BISHKEK).date(),
                 name,
                 labels.label("sex", sex),
                 organisation,
