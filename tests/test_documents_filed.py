@@ -86,7 +86,9 @@ def test_xlsx_dates_are_date_cells_and_phones_read_as_typed(client, app, db_sess
     received = [row[header.index("Получен (по времени Бишкека)")] for row in comments.iter_rows(min_row=2)]
     assert received and all(cell.is_date and isinstance(cell.value, datetime) for cell in received)
 
-    participants = load_workbook(io.BytesIO(client.get("/en/reports/participants.xlsx").get_data())).worksheets[0]
+    participants = load_workbook(
+        io.BytesIO(client.get("/en/reports/participants.xlsx").get_data())
+    ).worksheets[0]
     header = [cell.value for cell in participants[1]]
     rows = list(participants.iter_rows(min_row=2))
     assert all(isinstance(row[header.index("Date")].value, date | datetime) for row in rows)

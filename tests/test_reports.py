@@ -130,7 +130,9 @@ def test_comments_xlsx_stores_formula_like_text_as_text_with_frozen_header(clien
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert len(rows) == 5
     # Text that starts like a formula is kept as typed, with no apostrophe, and typed as a string.
-    risky = [cell for cell in cells if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@"))]
+    risky = [
+        cell for cell in cells if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@"))
+    ]
     assert {cell.value for cell in risky} >= {FORMULA_ORGANISATION, KYRGYZ_BODY}
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in risky)
     assert not any(isinstance(cell.value, str) and cell.value.startswith("'") for cell in cells)
