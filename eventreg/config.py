@@ -60,6 +60,10 @@ def from_environment(instance_path: str) -> dict:
         "ORG_SHORT_NAME": env.get("ORG_SHORT_NAME") or None,
         "ORG_LOGO": env.get("ORG_LOGO") or None,  # a file in eventreg/static/ or a full URL
         "MINISTRY_NAME": env.get("MINISTRY_NAME") or None,
+        # Compression (Flask-Compress): pages, styles and the icon. CSV, XLSX and DOCX downloads are not listed.
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "image/svg+xml", "application/json"],
+        "COMPRESS_STREAMS": True,  # static files are sent as streams; downloads are not in the list above
+        "COMPRESS_MIN_SIZE": 500,
         "DEVELOPMENT": development,
         # Test-only: skip the capacity lock so the concurrency test can prove it bites.
         "TESTING_SKIP_CAPACITY_LOCK": False,
