@@ -60,17 +60,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from eventreg import i18n, security, vocabulary
+    from eventreg import audit, i18n, identity, security, vocabulary
     from eventreg.accounts import auth
-    from eventreg.extensions import babel, csrf, db, limiter
+    from eventreg.extensions import babel, compress, csrf, db, limiter
 
     db.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)
     i18n.init_app(app)
     vocabulary.init_app(app)
+    identity.init_app(app)
+    audit.init_app(app)
     security.init_app(app)
 
     from eventreg import cli, errors

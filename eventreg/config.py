@@ -58,6 +58,15 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "eventreg@localhost"),
+        # Who runs the service (header, page titles, documents); empty means the Alliance's names, translated.
+        "ORG_NAME": env.get("ORG_NAME") or None,
+        "ORG_SHORT_NAME": env.get("ORG_SHORT_NAME") or None,
+        "ORG_LOGO": env.get("ORG_LOGO") or None,  # a file in eventreg/static/ or a full URL
+        "MINISTRY_NAME": env.get("MINISTRY_NAME") or None,
+        # Compression (Flask-Compress): pages, styles and the icon. CSV, XLSX and DOCX downloads are not listed.
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "image/svg+xml", "application/json"],
+        "COMPRESS_STREAMS": True,  # static files are sent as streams; downloads are not in the list above
+        "COMPRESS_MIN_SIZE": 500,
         "DEVELOPMENT": development,
         # Test-only: skip the capacity lock so the concurrency test can prove it bites.
         "TESTING_SKIP_CAPACITY_LOCK": False,

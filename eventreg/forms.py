@@ -74,8 +74,9 @@ class BaseForm(FlaskForm):
         return valid
 
 
-def required() -> DataRequired:
-    return DataRequired(message=_l("Please fill in this field."))
+def required(message=None) -> DataRequired:
+    """Say what to do ("Enter your full name") where the field allows; the generic text is the fallback."""
+    return DataRequired(message=message or _l("Please fill in this field."))
 
 
 def max_length(n: int) -> Length:
@@ -103,17 +104,20 @@ def email_field(label, *, optional: bool = False) -> EmailField:
         label,
         filters=[strip],
         validators=[
-            Optional() if optional else required(),
+            Optional() if optional else required(_l("Enter an e-mail address like name@example.kg.")),
             max_length(254),
-            Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
+            Email(message=_l("Enter an e-mail address like name@example.kg.")),
         ],
     )
 
 
-def code_select(label, vocabulary: dict) -> SelectField:
+def code_select(label, vocabulary: dict, message=None) -> SelectField:
     """A drop-down of one vocabulary (sector, region …) that accepts only its codes."""
     return SelectField(
-        label, choices=choices(vocabulary), validators=[required(), one_of(vocabulary)], validate_choice=False
+        label,
+        choices=choices(vocabulary),
+        validators=[required(message), one_of(vocabulary)],
+        validate_choice=False,
     )
 
 
@@ -121,7 +125,7 @@ def sex_field() -> RadioField:
     return RadioField(
         _l("Sex"),
         choices=choices(SEXES, blank=False),
-        validators=[InputRequired(message=_l("Please choose one option.")), one_of(SEXES)],
+        validators=[InputRequired(message=_l("Choose your sex.")), one_of(SEXES)],
         validate_choice=False,
     )
 

@@ -101,7 +101,7 @@ def test_set_up_a_consultation_from_an_empty_database(live_server, db_session, t
         page.get_by_role("button", name="Save").click()
         expect(page).to_have_url(re.compile(r"/en/organiser/consultations$"))
         row = page.get_by_role("row", name="National Gender Equality Strategy to 2030")
-        expect(row).to_contain_text("Open until")
+        expect(row).to_contain_text("Open. Deadline:")
 
         # --- a session in three languages, two places, published -----------------------------------
         page.goto(base + "/en/organiser/")

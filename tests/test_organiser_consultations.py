@@ -75,7 +75,7 @@ def test_create_a_consultation_from_an_empty_database(staff, db_session, organis
     listing = staff.get(response.headers["Location"]).get_data(as_text=True)
     assert "The consultation is saved" in listing
     assert "National Gender Equality Strategy to 2030" in listing
-    assert "Open from" in listing
+    assert "Opens: " in listing
     dashboard = staff.get("/en/organiser/").get_data(as_text=True)
     assert "Start by creating a consultation" not in dashboard
     assert "/en/organiser/sessions/new" in dashboard

@@ -164,10 +164,14 @@ def test_invalid_form_comes_back_with_everything_typed(client, db_session):
     response = client.post(f"/en/sessions/{event.slug}", data=data)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Please enter a valid e-mail address" in html
-    assert "Please fill in this field." in html
+    assert "Enter an e-mail address like name@example.kg." in html
+    assert "Enter the name of your organisation." in html
     assert "Please choose one of the options offered." in html
     assert "Please give your consent" in html
+    # The summary at the top names the problem in the title and links to each field.
+    assert "<title>Error: " in html
+    assert '<a href="#email">Enter an e-mail address like name@example.kg.</a>' in html
+    assert '<a href="#organisation">' in html
     assert 'value="not-an-address"' in html
     assert data["full_name"] in html
     assert "Нужен пандус; көрүү боюнча жардам" in html
@@ -242,3 +246,24 @@ def test_html_in_names_is_shown_as_text(client, db_session):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_english_form_does_not_preselect_a_language_the_session_is_not_held_in(client, db_session):
+    event = make_event_session(db_session, languages=["ru", "ky"])
+    html = client.get(f"/en/sessions/{event.slug}").get_data(as_text=True)
+    select = html[html.index('<select id="interpretation_language"') :]
+    select = select[: select.index("</select>")]
+    assert 'value="en"' not in select
+    assert "selected" not in select
+    # A Russian reader of the same session gets Russian preselected.
+    html = client.get(f"/ru/sessions/{event.slug}").get_data(as_text=True)
+    assert '<option selected value="ru">' in html
+
+
+def test_favicon_and_identity_on_every_page(client, db_session):
+    event = make_event_session(db_session)
+    assert client.get("/favicon.ico").status_code == 200
+    html = client.get(f"/ky/sessions/{event.slug}").get_data(as_text=True)
+    assert 'rel="icon"' in html
+    assert "· eventreg" not in html
+    assert '<meta name="description"' in html and 'property="og:title"' in html

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, Length, Optional
 
@@ -28,7 +29,11 @@ def _new_password(label):
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
-                message=_l("Please use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
+                message=lazy_ngettext(
+                    "The password needs at least %(num)d character.",
+                    "The password needs at least %(num)d characters.",
+                    MIN_PASSWORD_LENGTH,
+                ),
             ),
         ],
     )

@@ -21,7 +21,9 @@ from eventreg.vocabulary import REGIONS, SECTORS
 
 
 class ParticipantForm(BaseForm):
-    full_name = StringField(_l("Full name"), validators=[required(), max_length(200)], filters=[strip])
+    full_name = StringField(
+        _l("Full name"), validators=[required(_l("Enter your full name.")), max_length(200)], filters=[strip]
+    )
     email = email_field(_l("E-mail"))
     phone = StringField(
         _l("Phone (optional)"),
@@ -37,10 +39,16 @@ class ParticipantForm(BaseForm):
             ),
         ],
     )
-    organisation = StringField(_l("Organisation"), validators=[required(), max_length(300)], filters=[strip])
-    position = StringField(_l("Position"), validators=[required(), max_length(200)], filters=[strip])
-    sector = code_select(_l("Sector"), SECTORS)
-    region = code_select(_l("Region"), REGIONS)
+    organisation = StringField(
+        _l("Organisation"),
+        validators=[required(_l("Enter the name of your organisation.")), max_length(300)],
+        filters=[strip],
+    )
+    position = StringField(
+        _l("Position"), validators=[required(_l("Enter your position.")), max_length(200)], filters=[strip]
+    )
+    sector = code_select(_l("Sector"), SECTORS, _l("Choose your sector."))
+    region = code_select(_l("Region"), REGIONS, _l("Choose your region."))
     sex = sex_field()
     interpretation_language = SelectField(
         _l("Language you want to follow the session in"), validators=[required()], validate_choice=False
@@ -53,7 +61,15 @@ class ParticipantForm(BaseForm):
         super().__init__(*args, **kwargs)
         # Languages come from the app's configuration, so they are set per form, not per class.
         self.interpretation_language.choices = choices(languages())
-        self.interpretation_language.validators = [required(), one_of(languages())]
+        self.interpretation_language.validators = [
+            required(_l("Choose the language you want to follow the session in.")),
+            one_of(languages()),
+        ]
+
+    def offer_languages(self, codes: list[str] | None) -> None:
+        """Offer only the languages the session is held or interpreted in (all of them when none is set)."""
+        offered = {code: name for code, name in languages().items() if not codes or code in codes}
+        self.interpretation_language.choices = choices(offered)
 
     def details(self, locale: str) -> ParticipantDetails:
         """What the person told us, for the services; `locale` is the language their mail goes out in."""

@@ -21,12 +21,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from eventreg.db import unit_of_work
 from eventreg.extensions import _client_address, csrf, db, limiter
 from eventreg.forms import ConfirmForm
 from eventreg.mail.ics import registration_calendar
-from eventreg.models import EventSession, Registration, RegistrationStatus, SessionStatus, utcnow
+from eventreg.models import (
+    Consultation,
+    Document,
+    EventSession,
+    Registration,
+    RegistrationStatus,
+    SessionStatus,
+    utcnow,
+)
 from eventreg.registration import availability, services
 from eventreg.registration.availability import ClosedReason
 from eventreg.registration.forms import ParticipantForm, RegistrationForm, RequestLinkForm
@@ -48,6 +57,7 @@ def sessions():
             EventSession.status.in_([SessionStatus.PUBLISHED, SessionStatus.CANCELLED]),
             EventSession.ends_at >= now,
         )
+        .options(selectinload(EventSession.consultation))
         .order_by(EventSession.starts_at, EventSession.id)
     )
     if region in REGIONS:
@@ -56,14 +66,33 @@ def sessions():
         stmt = stmt.where(EventSession.kind == kind)
     items = list(db.session.scalars(stmt))
     places = availability.for_sessions(db.session, items, now)
+    open_now = _open_for_comments(now)
+    named = {s.consultation_id for s in items} | {c.id for c, _docs in open_now}
     return render_template(
         "registration/sessions.html",
         sessions=items,
+        open_now=open_now,
+        one_consultation=items[0].consultation if len(named) == 1 and items else None,
         places_left={s.id: places[s.id].places_left for s in items},
         region=region,
         kind=kind,
         now=now,
     )
+
+
+def _open_for_comments(now) -> list[tuple[Consultation, list[Document]]]:
+    """Consultations taking comments right now, each with its current documents, for the home page."""
+    consultations = [
+        c for c in db.session.scalars(select(Consultation).order_by(Consultation.id)) if c.comments_open(now)
+    ]
+    if not consultations:
+        return []
+    documents = db.session.scalars(
+        select(Document)
+        .where(Document.consultation_id.in_([c.id for c in consultations]), Document.is_current.is_(True))
+        .order_by(Document.id)
+    ).all()
+    return [(c, [d for d in documents if d.consultation_id == c.id]) for c in consultations]
 
 
 def _get_session_or_404(slug: str) -> EventSession:
@@ -78,6 +107,7 @@ def closed_message(reason: ClosedReason | str) -> str:
 
 
 def _render_session(event_session: EventSession, form: RegistrationForm, status: int = 200, **extra):
+    form.offer_languages(event_session.languages)
     places = availability.for_session(db.session, event_session, utcnow())
     closed_reason = places.closed_reason
     return (
@@ -98,7 +128,11 @@ def _render_session(event_session: EventSession, form: RegistrationForm, status:
 @bp.get("/sessions/<slug>")
 def session_detail(slug: str):
     event_session = _get_session_or_404(slug)
-    return _render_session(event_session, RegistrationForm(formdata=None, interpretation_language=g.lang))
+    # Preselect the reader's language only where the session is held in it: an English reader of a
+    # session in Russian and Kyrgyz chooses for themselves.
+    offered = event_session.languages or []
+    preselect = g.lang if not offered or g.lang in offered else None
+    return _render_session(event_session, RegistrationForm(formdata=None, interpretation_language=preselect))
 
 
 def _address_and_session() -> str:

@@ -1,7 +1,8 @@
 """Writing report tables to files: CSV, XLSX and the ministry's DOCX table of comments.
 
-Every download goes through `neutralise` (so no cell is ever read as a formula) and through one writer
-per format (`csv_stream`, `xlsx_file`), whatever report it carries. CSV is a generator the response
+No cell is ever read as a formula: CSV cells go through `neutralise` (a leading apostrophe, the only
+protection plain text has), XLSX cells are typed as text instead (no apostrophe shows). One writer per
+format (`csv_stream`, `xlsx_file`) carries whatever report it is given. CSV is a generator the response
 streams; XLSX uses openpyxl's write-only mode, which spools rows to disk instead of keeping them.
 """
 
@@ -12,7 +13,7 @@ import io
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import IO
 
 from docx import Document as new_docx
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from eventreg.consultation.services import public_author_text
 from eventreg.i18n import DATE_PATTERNS, localized, to_local
+from eventreg.identity import identity
 from eventreg.models import Consultation, Document
 from eventreg.reports import queries
 from eventreg.reports.queries import Filters, Table
@@ -56,33 +58,46 @@ def neutralise(value):
 # --- CSV ----------------------------------------------------------------------------------------------
 
 
-def csv_stream(table: Table, closing: Session | None = None) -> Iterator[bytes]:
+def csv_stream(table: Table, closing: Session | None = None, delimiter: str = ",") -> Iterator[bytes]:
     """UTF-8 with a byte-order mark (so Excel shows ң ө ү), written a few hundred rows at a time.
 
     `closing` is the database session the rows stream from; it is closed when the stream ends, also
-    when the client goes away half-way (the server then closes this generator).
+    when the client goes away half-way (the server then closes this generator). `delimiter` ";" makes
+    the variant that Excel with Russian (or Kyrgyz) regional settings opens in columns: there the list
+    separator is ";", because "," is the decimal mark.
     """
     # Headers are translated now: the rows are written after the request (and its language) is gone.
     headers = table.headers
-    return _csv_chunks(headers, table.rows, table.total, closing)
+    return _csv_chunks(headers, table.rows, table.total, closing, delimiter)
 
 
-def _csv_chunks(headers: list[str], rows: Iterable[tuple], total, closing: Session | None) -> Iterator[bytes]:
+def _csv_chunks(
+    headers: list[str], rows: Iterable[tuple], total, closing: Session | None, delimiter: str = ","
+) -> Iterator[bytes]:
     try:
-        yield from _csv_lines(headers, rows, total)
+        yield from _csv_lines(headers, rows, total, delimiter)
     finally:
         if closing is not None:
             closing.close()
 
 
-def _csv_lines(headers: list[str], rows: Iterable[tuple], total) -> Iterator[bytes]:
+def _csv_value(value):
+    # Dates as people type them (a spreadsheet recognises both), never with seconds or a zone.
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(value)
+
+
+def _csv_lines(headers: list[str], rows: Iterable[tuple], total, delimiter: str = ",") -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     buffer.write(BOM)
     writer.writerow([neutralise(h) for h in headers])
     pending = 0
     for row in rows:
-        writer.writerow([neutralise(v) for v in row])
+        writer.writerow([_csv_value(v) for v in row])
         pending += 1
         if pending >= CSV_FLUSH_ROWS:
             yield buffer.getvalue().encode("utf-8")
@@ -90,58 +105,92 @@ def _csv_lines(headers: list[str], rows: Iterable[tuple], total) -> Iterator[byt
             buffer.truncate()
             pending = 0
     if total:
-        writer.writerow([neutralise(v) for v in total])
+        writer.writerow([_csv_value(v) for v in total])
     yield buffer.getvalue().encode("utf-8")
 
 
 # --- XLSX ---------------------------------------------------------------------------------------------
 
 
+SHEET_NAME_MAX = 31  # Excel refuses longer sheet names
+
+
 def _sheet_title(title: str, used: set[str]) -> str:
-    base = _SHEET_FORBIDDEN.sub(" ", title).strip()[:28] or "Sheet"
+    """A sheet name Excel accepts: at most 31 characters, cut at a word with "…", unique in the workbook."""
+    base = " ".join(_SHEET_FORBIDDEN.sub(" ", title).split()) or "Sheet"
+    if len(base) > SHEET_NAME_MAX:
+        cut = base[: SHEET_NAME_MAX - 1]
+        if " " in cut:
+            cut = cut[: cut.rindex(" ")]
+        base = cut.rstrip(" —-·,") + "…"
     candidate, n = base, 2
     while candidate.lower() in used:
-        candidate = f"{base[:26]} {n}"
+        suffix = f" {n}"
+        candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
         n += 1
     used.add(candidate.lower())
     return candidate
 
 
-def _xlsx_value(value):
-    value = neutralise(value)
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
+PAPER_A4 = 9  # the OOXML paper-size code
+
+
+def _xlsx_cell(sheet, value, alignment: Alignment, font: Font | None = None) -> WriteOnlyCell:
+    """One cell: text that looks like a formula is stored as text (no apostrophe shown), dates as dates."""
     if isinstance(value, str):
         # Control characters make an invalid file; they carry no meaning in a comment.
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # Typed as a string, never a formula; quotePrefix keeps it text when someone edits the cell.
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    elif isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+    cell.alignment = alignment
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _print_setup(sheet) -> None:
+    """A4 landscape, as wide as the page, the header row on every printed page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = PAPER_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as it takes
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
 
 
 def xlsx_file(tables: Iterable[Table]) -> IO[bytes]:
-    """A workbook with a sheet per table: bold frozen header row, set column widths, numbers as numbers."""
+    """A sheet per table: wrapped text, a frozen and filterable header row, real numbers and dates, and
+    print settings so it comes out of the printer as a readable A4 landscape table."""
     workbook = Workbook(write_only=True)
     used: set[str] = set()
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     for table in tables:
         sheet = workbook.create_sheet(title=_sheet_title(str(table.title), used))
+        # Sheet properties are written before the rows in write-only mode: set them first.
+        _print_setup(sheet)
         for index, column in enumerate(table.columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
         sheet.freeze_panes = "A2"
-        header = []
-        for text in table.headers:
-            cell = WriteOnlyCell(sheet, value=_xlsx_value(text))
-            cell.font = bold
-            cell.alignment = wrap
-            header.append(cell)
-        sheet.append(header)
+        sheet.append([_xlsx_cell(sheet, text, wrap, bold) for text in table.headers])
+        last_row = 1
         for row in table.rows:
-            sheet.append([_xlsx_value(v) for v in row])
+            sheet.append([_xlsx_cell(sheet, v, wrap) for v in row])
+            last_row += 1
+        # The filter covers the rows, not the total under them (filtering would hide it or sort it in).
+        sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(table.columns), 1))}{last_row}"
         if table.total:
-            total = []
-            for value in table.total:
-                cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
-                cell.font = bold
-                total.append(cell)
-            sheet.append(total)
+            sheet.append([_xlsx_cell(sheet, value, wrap, bold) for value in table.total])
     # Spooled: small workbooks stay in memory, large ones go to a temporary file.
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     workbook.save(out)
@@ -168,8 +217,10 @@ def streaming_session() -> Session:
     return current_app.extensions["eventreg.db"]["sessionmaker"]()
 
 
-def csv_response(table: Table, filename: str, closing: Session | None = None) -> Response:
-    response = Response(csv_stream(table, closing), mimetype="text/csv")
+def csv_response(
+    table: Table, filename: str, closing: Session | None = None, delimiter: str = ","
+) -> Response:
+    response = Response(csv_stream(table, closing, delimiter), mimetype="text/csv")
     response.charset = "utf-8"
     return _no_store(response, filename)
 
@@ -216,6 +267,89 @@ def _repeat_header(row) -> None:
     properties.append(marker)
 
 
+def _keep_row_together(row) -> None:
+    # A row never splits across pages: a comment and its decision are read side by side.
+    properties = row._tr.get_or_add_trPr()
+    marker = OxmlElement("w:cantSplit")
+    marker.set(qn("w:val"), "true")
+    properties.append(marker)
+
+
+# Set by name for every script (Latin, Cyrillic, complex, East Asian): a font the ministry's computers
+# have, whose Cyrillic covers the Kyrgyz letters ң ө ү (LibreOffice substitutes the metric twin,
+# Liberation Serif, which covers them too).
+DOCX_FONT = "Times New Roman"
+
+
+def _set_font(style, name: str) -> None:
+    style.font.name = name
+    properties = style.element.get_or_add_rPr()
+    fonts = properties.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        properties.insert(0, fonts)
+    for attribute in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attribute), name)
+
+
+def _field(paragraph, instruction: str) -> None:
+    """A Word field (PAGE, NUMPAGES) that the reader's program fills in when it lays out the pages."""
+    for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "1"), ("end", None)):
+        run = paragraph.add_run()
+        if kind:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+        elif text == instruction:
+            code = OxmlElement("w:instrText")
+            code.set(qn("xml:space"), "preserve")
+            code.text = f" {instruction} "
+            run._r.append(code)
+        else:
+            run.text = text
+
+
+def _page_x_of_y(section) -> None:
+    """ "Page X of Y" in the footer, in the reader's word order (the translation places the numbers)."""
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    text = _("Page %(page)s of %(pages)s", page="\x00PAGE\x00", pages="\x00NUMPAGES\x00")
+    for index, part in enumerate(text.split("\x00")):
+        if index % 2:
+            _field(paragraph, part)
+        elif part:
+            paragraph.add_run(part)
+
+
+def _action_fields(cell, fields: dict[str, str]) -> None:
+    """An action-plan row keeps its columns apart: one labelled line each."""
+    labels = [
+        ("activity", _("Activity")),
+        ("indicator", _("Indicator")),
+        ("responsible", _("Responsible body")),
+        ("deadline", _("Deadline")),
+        ("funding", _("Funding source")),
+    ]
+    first = True
+    for name, label in labels:
+        if not fields.get(name):
+            continue
+        paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+        first = False
+        paragraph.add_run(f"{label}: ").bold = True
+        paragraph.add_run(ILLEGAL_CHARACTERS_RE.sub("", fields[name]))
+
+
+def _signature_block(doc) -> None:
+    """Who prepared the table, with room to sign: the ministry files it signed."""
+    doc.add_paragraph()
+    for label in (_("Prepared by"), _("Position"), _("Date"), _("Signature")):
+        paragraph = doc.add_paragraph()
+        paragraph.paragraph_format.space_before = Pt(6)
+        paragraph.add_run(f"{label}: ").bold = True
+        paragraph.add_run("_" * 40)
+
+
 def _author(record: queries.CommentRow) -> str:
     return public_author_text(
         show_name=record.show_name,
@@ -240,11 +374,21 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
 
     doc = new_docx()
     doc.styles["Normal"].font.size = Pt(10)
+    for style in ("Normal", "Table Grid"):
+        _set_font(doc.styles[style], DOCX_FONT)
     # A4, as the ministry prints it (the template python-docx starts from is US Letter).
     first = doc.sections[0]
     first.page_width, first.page_height = A4_WIDTH, A4_HEIGHT
+    _page_x_of_y(first)  # the landscape section after it shares this footer
     doc.core_properties.title = str(localized(document.title, lang))
     doc.core_properties.language = lang
+
+    ministry = doc.add_paragraph()
+    ministry.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    ministry_run = ministry.add_run(identity().ministry.upper())
+    ministry_run.bold = True
+    ministry_run.font.size = Pt(12)
+    ministry.paragraph_format.space_after = Pt(24)
 
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -263,6 +407,7 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
             ),
         ),
         (_("Period"), _period(consultation, f, lang)),
+        (_("Date"), _long_date(datetime.now(UTC), lang)),
         (_("Comments and proposals"), str(numbers["comments"])),
         (_("Items commented on"), str(numbers["items"])),
         (_("Decided"), str(numbers["decided"])),
@@ -302,6 +447,7 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
         column.width = Cm(width)  # the grid LibreOffice reads; Word reads the cell widths below
     header_row = table.rows[0]
     _repeat_header(header_row)
+    _keep_row_together(header_row)
     for cell, text, width in zip(header_row.cells, headers, COLUMN_WIDTHS_CM, strict=True):
         cell.text = ""
         cell.width = Cm(width)
@@ -330,10 +476,16 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
             decision or _("Waiting for a decision"),
             record.justification,
         ]
-        cells = table.add_row().cells
-        for cell, value, width in zip(cells, values, COLUMN_WIDTHS_CM, strict=True):
+        row = table.add_row()
+        _keep_row_together(row)
+        for index, (cell, value, width) in enumerate(zip(row.cells, values, COLUMN_WIDTHS_CM, strict=True)):
             cell.width = Cm(width)
-            cell.text = ILLEGAL_CHARACTERS_RE.sub("", value)
+            if index == 2 and new_item and record.item_fields:
+                _action_fields(cell, record.item_fields)
+            else:
+                cell.text = ILLEGAL_CHARACTERS_RE.sub("", value)
+
+    _signature_block(doc)
 
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     doc.save(out)

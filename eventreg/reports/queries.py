@@ -369,25 +369,37 @@ def comments_per_item(session: Session, f: Filters, lang: str | None = None) -> 
     items = {}
     if item_ids:
         items = {
-            item_id: (number, position, heading, text)
-            for item_id, number, position, heading, text in session.execute(
+            item_id: (number, position, heading, text, fields, document_title)
+            for item_id, number, position, heading, text, fields, document_title in session.execute(
                 select(
                     DocumentItem.id,
                     DocumentItem.number,
                     DocumentItem.position,
                     DocumentItem.heading,
                     DocumentItem.text,
-                ).where(DocumentItem.id.in_(item_ids))
+                    DocumentItem.fields,
+                    Document.title,
+                )
+                .join(Document, Document.id == DocumentItem.document_id)
+                .where(DocumentItem.id.in_(item_ids))
             )
         }
+    # With more than one document in view, "1.1" alone is ambiguous: name the document too.
+    several = f.document_id is None and len({entry[5] and str(entry[5]) for entry in items.values()}) > 1
     rows = []
     for item_id, *values in grouped:
         if item_id is None:
             name = str(_l("The document as a whole"))
         else:
-            number, _position, heading, text = items[item_id]
-            words = str(localized(heading, lang)) or str(localized(text, lang))
+            number, _position, heading, text, fields, document_title = items[item_id]
+            words = (
+                str(localized(heading, lang))
+                or str(localized((fields or {}).get("activity"), lang))
+                or str(localized(text, lang))
+            )
             name = f"{number} {_shorten(words)}".strip()
+            if several:
+                name = f"{_shorten(str(localized(document_title, lang)), 40)} · {name}"
         rows.append((name, *values))
     total = session.execute(select(*measures).where(*conditions)).one()
     return Table(
@@ -547,7 +559,8 @@ class CommentRow:
     decision: str
     decision_part: str
     justification: str
-    created_at: str
+    created_at: datetime
+    item_fields: dict[str, str] = field(default_factory=dict)  # an action-plan row's columns, by name
 
     def as_row(self, contacts: bool) -> tuple:
         row = [
@@ -690,7 +703,11 @@ def _comment_records(session: Session, stmt: Select, labels: Labels) -> Iterator
             decision=labels.label("decision", decision),
             decision_part=decision_part or "",
             justification=labels.text(justification),
-            created_at=f"{created_at.astimezone(BISHKEK):%Y-%m-%d %H:%M}",
+            # Bishkek wall-clock time without a zone: a spreadsheet's date cells have none.
+            created_at=created_at.astimezone(BISHKEK).replace(tzinfo=None),
+            item_fields={name: labels.text(value) for name, value in (fields or {}).items()}
+            if fields
+            else {},
         )
 
 
@@ -708,6 +725,7 @@ def registration_list_columns(contacts: bool) -> list[Column]:
     columns = [
         Column("no", _l("No."), numeric=True, width=6),
         Column("session", _l("Session"), width=30),
+        Column("session_date", _l("Date"), width=12),
         Column("full_name", _l("Full name"), width=30),
         Column("sex", _l("Sex"), width=12),
         Column("organisation", _l("Organisation"), width=30),
@@ -777,7 +795,8 @@ def registration_list(session: Session, f: Filters, contacts: bool, lang: str | 
             ) = row
             out = [
                 n,
-                f"{labels.text(title)} · {starts.astimezone(BISHKEK):%Y-%m-%d}",
+                labels.text(title),
+                starts.astimezone(BISHKEK).date(),
                 name,
                 labels.label("sex", sex),
                 organisation,

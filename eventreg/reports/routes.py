@@ -120,6 +120,11 @@ def _download_filters() -> FilterRequest:
     return wanted
 
 
+def _csv_delimiter() -> str:
+    """`?separator=semicolon` is the CSV that Excel with Russian regional settings opens in columns."""
+    return ";" if request.args.get("separator") == "semicolon" else ","
+
+
 def _with_contacts() -> bool:
     # Organisers (and admins) see e-mail and phone; analysts read without personal contacts.
     return current_user.has_role("organiser")
@@ -164,7 +169,9 @@ def comments_csv():
     wanted = _download_filters()
     stream = exports.streaming_session()
     table = queries.comment_list(stream, wanted.filters, _with_contacts(), g.lang)
-    return exports.csv_response(table, exports.stamped("comments", "csv"), closing=stream)
+    delimiter = _csv_delimiter()
+    name = exports.stamped("comments" if delimiter == "," else "comments-excel", "csv")
+    return exports.csv_response(table, name, closing=stream, delimiter=delimiter)
 
 
 @bp.get("/comments.xlsx")
@@ -209,7 +216,9 @@ def participants_csv():
     wanted = _download_filters()
     stream = exports.streaming_session()
     table = queries.registration_list(stream, wanted.filters, _with_contacts(), g.lang)
-    return exports.csv_response(table, exports.stamped("participants", "csv"), closing=stream)
+    delimiter = _csv_delimiter()
+    name = exports.stamped("participants" if delimiter == "," else "participants-excel", "csv")
+    return exports.csv_response(table, name, closing=stream, delimiter=delimiter)
 
 
 @bp.get("/participants.xlsx")
