@@ -10,6 +10,7 @@ from flask import Flask, g, request
 from sqlalchemy.exc import DBAPIError
 
 from eventreg import config as config_module
+from eventreg import ratelimit
 from eventreg.config import PROJECT_ROOT
 
 
@@ -50,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config_module.check(app.config)
+    ratelimit.configure(app.config)
     if app.config.get("PROXY_FIX_X_FOR"):
         # Behind a load balancer: trust that many proxies for the client address (rate limits, logs).
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -62,12 +64,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from eventreg import i18n, security, vocabulary
     from eventreg.accounts import auth
-    from eventreg.extensions import babel, csrf, db, limiter
+    from eventreg.extensions import babel, csrf, db
 
     db.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     auth.init_app(app)
     i18n.init_app(app)
     vocabulary.init_app(app)

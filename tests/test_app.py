@@ -102,7 +102,11 @@ def test_demo_is_loaded_only_into_an_empty_database(app, db_session, runner):
 
 
 def test_health_check(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/healthz").get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "rate_limit_store": "per-process",
+    }
 
 
 def test_every_public_page_is_small_and_script_free(client, db_session, runner):
