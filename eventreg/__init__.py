@@ -50,7 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
-    config_module.check(app.config)
+    config_module.check(app.config, app.instance_path)
     ratelimit.configure(app.config)
     if app.config.get("PROXY_FIX_X_FOR"):
         # Behind a load balancer: trust that many proxies for the client address (rate limits, logs).
