@@ -104,4 +104,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # What the background worker does besides mail; the mail package itself knows no area.
     app.extensions["eventreg.worker_steps"] = [release_all_expired_holds]
+    from eventreg.mail.readiness import warn_at_start_up
+
+    warn_at_start_up(app)
     return app

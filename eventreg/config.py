@@ -60,6 +60,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         # The relay accepts non-ASCII before the @ (SMTPUTF8); without it such addresses are refused when typed.
         "MAIL_SMTPUTF8": _bool(env.get("MAIL_SMTPUTF8")),
+        # Days a sent message keeps its text (personal links); then only recipient, subject and dates stay.
+        "MAIL_BODY_RETENTION_DAYS": int(env.get("MAIL_BODY_RETENTION_DAYS") or 30),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "eventreg@localhost"),
         "DEVELOPMENT": development,
         # Test-only: skip the capacity lock so the concurrency test can prove it bites.

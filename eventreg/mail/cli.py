@@ -13,7 +13,8 @@ from flask.cli import AppGroup
 
 from eventreg.db import run_in_unit_of_work
 from eventreg.extensions import db
-from eventreg.mail import sender, services
+from eventreg.mail import retention, sender, services
+from eventreg.mail.readiness import MailNotConfigured, require_mail_server
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,13 @@ mail_cli = AppGroup("mail", help="Send queued e-mail and reminders.")
 @mail_cli.command("send")
 def send() -> None:
     """Send every message that is due now, once."""
+    _refuse_without_mail_server()
     report = sender.send_due(db.session)
+    cleared = run_in_unit_of_work(db.session, lambda: retention.clear_sent_bodies(db.session))
+    if cleared:
+        click.echo(
+            f"Cleared the text of {cleared} message(s) sent more than {retention.retention_days()} days ago."
+        )
     click.echo(f"Sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}.")
 
 
@@ -45,12 +52,21 @@ def remind() -> None:
 @click.option("--max-loops", type=int, default=None, help="Stop after this many passes (for tests).")
 def work(interval: float, remind_every: float, max_loops: int | None) -> None:
     """Keep sending until SIGTERM or Ctrl+C; the message being sent is finished first."""
+    _refuse_without_mail_server()
     stop = threading.Event()
     restore = _stop_on_signals(stop)
     try:
         run_worker(current_app._get_current_object(), stop, interval, remind_every, max_loops)
     finally:
         restore()
+
+
+def _refuse_without_mail_server() -> None:
+    """Outside development and tests: a clear message and a non-zero exit, never mail marked sent unsent."""
+    try:
+        require_mail_server(current_app.config)
+    except MailNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def run_worker(
@@ -72,6 +88,7 @@ def run_worker(
                 for step in app.extensions.get("eventreg.worker_steps", ()):
                     run_in_unit_of_work(db.session, lambda step=step: step(db.session))
                 attempted = sender.send_due(db.session).attempted
+                run_in_unit_of_work(db.session, lambda: retention.clear_sent_bodies(db.session))
         except Exception:
             # A database hiccup must not end the worker; it tries again after the pause.
             log.exception("mail worker pass failed")

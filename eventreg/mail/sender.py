@@ -32,6 +32,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from eventreg.db import unit_of_work
+from eventreg.mail.readiness import require_mail_server
 from eventreg.models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,7 @@ def _readable(message: OutboxMessage) -> str:
 def send_due(session: Session, *, now: datetime | None = None, limit: int | None = None) -> SendReport:
     """One pass of the worker: deliver every message that is due now, and record each outcome."""
     report = SendReport()
+    require_mail_server(current_app.config)
     ids = claim_due(session, now=now, limit=limit)
     if not ids:
         return report
