@@ -97,11 +97,22 @@ def test_registering_twice_creates_nothing_new(client, db_session, variant):
     event = make_event_session(db_session)
     register(client, event.slug, email="aigul@example.kg")
     response = register(client, event.slug, lang="en", email=variant)
-    assert response.status_code == 409
-    page = response.get_data(as_text=True)
-    assert "You are already registered for this session" in page
-    assert "Send my link again" in page
+    # Answered like the lost-link form, so nobody can check whether an address registered.
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/en/sessions/{event.slug}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "If this address is registered for the session, we have sent its personal link to it." in page
+    assert "You are already registered for this session" not in page
     assert len(registrations(db_session)) == 1
+    (reg,) = registrations(db_session)
+    links = db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "registration_link")).all()
+    assert len(links) == 1 and reg.token in links[0].body_text and links[0].recipient == "aigul@example.kg"
+    # a stranger asking for the link gets the very same answer
+    page = client.get(f"/en/sessions/{event.slug}").get_data(as_text=True)
+    stranger = client.post(
+        f"/en/sessions/{event.slug}/link", data={"email": "who@example.kg", "csrf_token": csrf_token(page)}
+    )
+    assert (stranger.status_code, stranger.headers["Location"]) == (303, response.headers["Location"])
 
 
 def test_lost_link_is_sent_to_the_registered_address_only(client, db_session):
