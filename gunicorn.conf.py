@@ -11,10 +11,11 @@ Access log lines never carry a personal link's token: /ru/r/<token>/... is logge
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from gunicorn.glogging import Logger
+
+from eventreg.logs import redact
 
 
 def _shared_rate_limit_store(env=os.environ) -> bool:
@@ -33,13 +34,6 @@ def worker_count(env=os.environ) -> int:
             file=sys.stderr,
         )
     return 1
-
-
-_TOKEN_PATH = re.compile(r"(/r/)[^/?\s\"]+")
-
-
-def redact(text: str) -> str:
-    return _TOKEN_PATH.sub(r"\1[token]", text)
 
 
 class RedactingLogger(Logger):

@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from eventreg import logs
+
+    logs.init_app(app)
 
     from eventreg import i18n, security, vocabulary
     from eventreg.accounts import auth

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from eventreg import ratelimit
 from eventreg.accounts import services
 from eventreg.accounts.auth import LoggedInUser, roles_required
 from eventreg.accounts.forms import ROLE_LABELS, LoginForm, PasswordResetForm, RoleForm, UserCreateForm
@@ -25,7 +26,8 @@ LOGIN_FAILED = 401
 
 
 def _submitted_email() -> str:
-    return services.normalise_email(request.form.get("email", ""))[:254]
+    # Counted per address typed, but keyed (and logged by the limiter) as a hash, never the address itself.
+    return "email:" + ratelimit.hashed(services.normalise_email(str(request.form.get("email", "")))[:254])
 
 
 def _login_failed(response) -> bool:

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from eventreg.db import run_in_unit_of_work
 from eventreg.extensions import db
+from eventreg.logs import log_error
 from eventreg.mail import retention, sender, services
 from eventreg.mail.readiness import MailNotConfigured, require_mail_server
 
@@ -89,9 +90,9 @@ def run_worker(
                     run_in_unit_of_work(db.session, lambda step=step: step(db.session))
                 attempted = sender.send_due(db.session).attempted
                 run_in_unit_of_work(db.session, lambda: retention.clear_sent_bodies(db.session))
-        except Exception:
+        except Exception as error:
             # A database hiccup must not end the worker; it tries again after the pause.
-            log.exception("mail worker pass failed")
+            log_error(log, error, "mail worker pass failed")
         if max_loops is not None and loops >= max_loops:
             break
         if not attempted:
