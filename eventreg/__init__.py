@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from eventreg.main.routes import bp as main_bp
     from eventreg.moderation.routes import bp as moderation_bp
     from eventreg.organiser.routes import bp as organiser_bp
+    from eventreg.privacy.routes import bp as privacy_bp
     from eventreg.registration.routes import bp as registration_bp
     from eventreg.reports.routes import bp as reports_bp
 
@@ -98,6 +99,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         accounts_bp,
         reports_bp,
         mail_bp,
+        privacy_bp,
         moderation_bp,
     ):
         app.register_blueprint(blueprint)

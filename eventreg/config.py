@@ -64,6 +64,11 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_BODY_RETENTION_DAYS": int(env.get("MAIL_BODY_RETENTION_DAYS") or 30),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "eventreg@localhost"),
         "DEVELOPMENT": development,
+        # Named in the privacy notice: who people write to about their data.
+        "PRIVACY_CONTACT": env.get(
+            "PRIVACY_CONTACT",
+            "Alliance of Women's Legislative Initiatives, Bishkek, Kyrgyz Republic — privacy@alliance.kg",
+        ),
         # Test-only: skip the capacity lock so the concurrency test can prove it bites.
         "TESTING_SKIP_CAPACITY_LOCK": False,
         "TESTING_SKIP_LOCKS": False,

@@ -22,7 +22,9 @@ def root():
 
 @bp.get("/<lang:lang_code>/privacy")
 def privacy():
-    return render_template("main/privacy.html")
+    from eventreg.privacy.notice import PRIVACY_NOTICE_VERSION
+
+    return render_template("main/privacy.html", notice_version=PRIVACY_NOTICE_VERSION)
 
 
 @bp.get("/healthz")
