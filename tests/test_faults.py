@@ -112,3 +112,63 @@ def test_access_log_carries_no_personal_link_token():
     assert conf.redact("/ru/r/AbC_123-xyz/cancel") == "/ru/r/[token]/cancel"
     assert conf.redact("GET /ky/r/AbC_123-xyz HTTP/1.1") == "GET /ky/r/[token] HTTP/1.1"
     assert conf.redact("/en/sessions/naryn") == "/en/sessions/naryn"
+
+
+def test_limits_are_exact_under_the_procfile_web_process_without_a_shared_store(tmp_path):
+    """The real gunicorn command of the Procfile, asked for 3 workers with no Redis: still one count."""
+    import os
+    import signal
+    import sys
+
+    import requests
+    from sqlalchemy import create_engine
+
+    from eventreg.db import Base
+
+    url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    app = make_test_app(url, tmp_path)
+    from eventreg.extensions import db
+
+    with app.app_context():
+        slug = make_event_session(db.session).slug
+    app.extensions["eventreg.db"]["engine"].dispose()
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "RATELIMIT_STORAGE_URI")}
+    env.update({"DATABASE_URL": url, "SECRET_KEY": "test", "PORT": str(port), "WEB_CONCURRENCY": "3"})
+    procfile_web = (PROJECT_ROOT / "Procfile").read_text().split("web:", 1)[1].splitlines()[0].split()
+    process = subprocess.Popen(
+        [sys.executable, "-m", *procfile_web],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        codes = []
+        for _ in range(8):  # a fresh connection each time, as from different browsers tabs
+            browser = requests.Session()
+            page = browser.get(f"{base}/en/sessions/{slug}").text
+            codes.append(
+                browser.post(
+                    f"{base}/en/sessions/{slug}/link",
+                    data={"email": "x@example.kg", "csrf_token": csrf_token(page)},
+                    allow_redirects=False,
+                ).status_code
+            )
+        assert codes == [303] * 5 + [429] * 3
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, errors = process.communicate(timeout=30)
+    assert "WEB_CONCURRENCY=3 ignored" in errors
