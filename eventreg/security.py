@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request
-from flask_login import current_user
+from flask import Flask, request, session
 
 # The app ships no JavaScript. Inline style attributes are allowed only for the report bars' widths.
 CONTENT_SECURITY_POLICY = (
@@ -43,7 +42,7 @@ def init_app(app: Flask) -> None:
             # A personal page is nobody else's business: not in shared caches, not in search engines.
             headers["Cache-Control"] = "private, no-store"
             headers.setdefault("X-Robots-Tag", "noindex")
-        elif current_user.is_authenticated:
+        elif session.get("_user_id"):  # logged in (read from the cookie: no database query here)
             # Staff pages show people's e-mails and phones (registrations, door list, comment queue):
             # never kept by a shared cache or the browser's back-forward history on a shared computer.
             headers["Cache-Control"] = "private, no-store"

@@ -19,6 +19,8 @@ from eventreg.mail.readiness import MailNotConfigured, require_mail_server
 
 log = logging.getLogger(__name__)
 
+RETENTION_EVERY_SECONDS = 3600  # clearing old message bodies is a table scan: hourly is plenty
+
 mail_cli = AppGroup("mail", help="Send queued e-mail and reminders.")
 
 
@@ -75,7 +77,7 @@ def run_worker(
 ) -> int:
     """The worker loop; returns how many passes it made. Each pass gets a fresh database session."""
     loops = 0
-    last_reminders = float("-inf")
+    last_reminders = last_retention = float("-inf")
     log.info("mail worker started")
     while not stop.is_set() and (max_loops is None or loops < max_loops):
         loops += 1
@@ -89,7 +91,9 @@ def run_worker(
                 for step in app.extensions.get("eventreg.worker_steps", ()):
                     run_in_unit_of_work(db.session, lambda step=step: step(db.session))
                 attempted = sender.send_due(db.session).attempted
-                run_in_unit_of_work(db.session, lambda: retention.clear_sent_bodies(db.session))
+                if time.monotonic() - last_retention >= RETENTION_EVERY_SECONDS:
+                    run_in_unit_of_work(db.session, lambda: retention.clear_sent_bodies(db.session))
+                    last_retention = time.monotonic()
         except Exception as error:
             # A database hiccup must not end the worker; it tries again after the pause.
             log_error(log, error, "mail worker pass failed")
