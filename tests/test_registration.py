@@ -253,3 +253,14 @@ def test_html_in_names_is_shown_as_text(client, db_session):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_where_places_are_held_registering_twice_looks_like_registering(client, db_session):
+    event = make_event_session(db_session, capacity=5, hold_places=True)
+    new = register(client, event.slug, lang="en", email="held@example.kg")
+    again = register(client, event.slug, lang="en", email="HELD@example.kg")
+    assert (new.status_code, again.status_code) == (303, 303)
+    assert new.headers["Location"] == again.headers["Location"]  # "check your e-mail" both times
+    assert len(registrations(db_session)) == 1
+    kinds = [m.kind for m in db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert kinds[-1] == "registration_link"
