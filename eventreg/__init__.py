@@ -10,6 +10,7 @@ from flask import Flask, g, request
 from sqlalchemy.exc import DBAPIError
 
 from eventreg import config as config_module
+from eventreg import ratelimit
 from eventreg.config import PROJECT_ROOT
 
 
@@ -49,7 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
-    config_module.check(app.config)
+    config_module.check(app.config, app.instance_path)
+    ratelimit.configure(app.config)
     if app.config.get("PROXY_FIX_X_FOR"):
         # Behind a load balancer: trust that many proxies for the client address (rate limits, logs).
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -59,16 +61,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from eventreg import logs
+
+    logs.init_app(app)
 
     from eventreg import audit, i18n, identity, security, vocabulary
     from eventreg.accounts import auth
-    from eventreg.extensions import babel, compress, csrf, db, limiter
+    from eventreg.extensions import babel, compress, csrf, db
 
     db.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)
     compress.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     auth.init_app(app)
     i18n.init_app(app)
     vocabulary.init_app(app)
@@ -85,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from eventreg.main.routes import bp as main_bp
     from eventreg.moderation.routes import bp as moderation_bp
     from eventreg.organiser.routes import bp as organiser_bp
+    from eventreg.privacy.routes import bp as privacy_bp
     from eventreg.registration.routes import bp as registration_bp
     from eventreg.reports.routes import bp as reports_bp
 
@@ -96,6 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         accounts_bp,
         reports_bp,
         mail_bp,
+        privacy_bp,
         moderation_bp,
     ):
         app.register_blueprint(blueprint)
@@ -105,4 +112,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # What the background worker does besides mail; the mail package itself knows no area.
     app.extensions["eventreg.worker_steps"] = [release_all_expired_holds]
+    from eventreg.mail.readiness import warn_at_start_up
+
+    warn_at_start_up(app)
     return app

@@ -71,10 +71,11 @@ def init_app(app: Flask) -> None:
     from eventreg.accounts import cli as accounts_cli
     from eventreg.consultation import cli as consultation_cli
     from eventreg.mail import cli as mail_cli
+    from eventreg.privacy import cli as privacy_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
-    for module in (consultation_cli, accounts_cli, mail_cli):
+    for module in (consultation_cli, accounts_cli, mail_cli, privacy_cli):
         module.init_app(app)
 
 

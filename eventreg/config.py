@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,10 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        # The relay accepts non-ASCII before the @ (SMTPUTF8); without it such addresses are refused when typed.
+        "MAIL_SMTPUTF8": _bool(env.get("MAIL_SMTPUTF8")),
+        # Days a sent message keeps its text (personal links); then only recipient, subject and dates stay.
+        "MAIL_BODY_RETENTION_DAYS": int(env.get("MAIL_BODY_RETENTION_DAYS") or 30),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "eventreg@localhost"),
         # Who runs the service (header, page titles, documents); empty means the Alliance's names, translated.
         "ORG_NAME": env.get("ORG_NAME") or None,
@@ -68,6 +73,11 @@ def from_environment(instance_path: str) -> dict:
         "COMPRESS_STREAMS": True,  # static files are sent as streams; downloads are not in the list above
         "COMPRESS_MIN_SIZE": 500,
         "DEVELOPMENT": development,
+        # Named in the privacy notice: who people write to about their data.
+        "PRIVACY_CONTACT": env.get(
+            "PRIVACY_CONTACT",
+            "Alliance of Women's Legislative Initiatives, Bishkek, Kyrgyz Republic — privacy@alliance.kg",
+        ),
         # Test-only: skip the capacity lock so the concurrency test can prove it bites.
         "TESTING_SKIP_CAPACITY_LOCK": False,
         "TESTING_SKIP_LOCKS": False,
@@ -78,11 +88,32 @@ def from_environment(instance_path: str) -> dict:
     return config
 
 
-def check(config: dict) -> None:
+def development_secret_key(instance_path: str) -> str:
+    """A random key made on the first start and kept in the instance folder (never in version control).
+
+    A public constant would let anyone forge a session cookie, an admin's included, for a development
+    instance left reachable; a key that changed on every start would log everyone out on each reload.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def check(config: dict, instance_path: str | None = None) -> None:
     """Refuse to start with settings that would be unsafe in production."""
     if not config.get("SECRET_KEY"):
-        if config.get("TESTING") or config.get("DEVELOPMENT"):
-            config["SECRET_KEY"] = "dev-only-not-secret"  # noqa: S105 - never outside dev and tests
+        if config.get("TESTING") and not config.get("DEVELOPMENT"):
+            config["SECRET_KEY"] = "test-only-not-secret"  # noqa: S105 - tests only
+        elif config.get("DEVELOPMENT") and instance_path:
+            config["SECRET_KEY"] = development_secret_key(instance_path)
         else:
             raise ConfigError(
                 "SECRET_KEY is not set. Set it in the environment "

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from eventreg.db import DatabaseBusy
 from eventreg.i18n import best_language, language_from_path
+from eventreg.logs import log_error
 
 log = logging.getLogger(__name__)
 
@@ -89,5 +90,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         # Log the failure without request data: forms carry personal details.
-        log.exception("unhandled error on %s %s", request.method, request.url_rule)
+        # Nor the exception's message: a database error repeats the row it refused (names, e-mails).
+        log_error(log, error, "unhandled error on %s %s", request.method, request.url_rule)
         return _render(500, InternalServerError())

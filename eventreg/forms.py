@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import EmailField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from eventreg.vocabulary import SEXES
 
@@ -51,10 +54,18 @@ class BaseForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         for field in self:
+            # A file sent where text belongs (a crafted multipart POST) is not text: refuse it, never len() it.
+            if isinstance(field.data, FileStorage) and not isinstance(field, FileField):
+                field.data = None
+                field.raw_data = []
+                self._sent_a_file = [*getattr(self, "_sent_a_file", []), field.name]
             # Browsers send line breaks as CRLF; count (and store) them as one character, as typed.
             if isinstance(field.data, str) and "\r" in field.data:
                 field.data = field.data.replace("\r\n", "\n").replace("\r", "\n")
         valid = super().validate(extra_validators)
+        for name in getattr(self, "_sent_a_file", []):
+            self[name].errors = [_l("Please type text here, not a file.")]
+            valid = False
         # Control characters (NUL above all) are never typed on purpose and PostgreSQL refuses NUL.
         for field in self:
             if isinstance(field.data, str) and _CONTROL.search(field.data):
@@ -93,6 +104,30 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+class DeliverableEmail:
+    """An address our mail server can deliver to: a non-Latin part before the @ needs SMTPUTF8.
+
+    Checked when the address is typed, so mail is never queued that can never leave (MAIL_SMTPUTF8=1 says
+    the relay supports it).
+    """
+
+    def __call__(self, form, field) -> None:
+        from eventreg.mail.validation import address_problem
+
+        if field.data and address_problem(field.data, smtputf8=bool(current_app.config.get("MAIL_SMTPUTF8"))):
+            raise ValidationError(
+                _l(
+                    "Our mail server cannot deliver to an address with non-Latin letters before the @. "
+                    "Please give another address."
+                )
+            )
+
+
+def one_line(value):
+    """A filter for single-line fields (subjects, names): a line break typed or sent there becomes a space."""
+    return " ".join(value.splitlines()) if isinstance(value, str) else value
+
+
 def choices(vocabulary: dict, blank: bool = True) -> list[SelectChoice]:
     options = [SelectChoice("", _l("— choose —"))] if blank else []
     return options + [SelectChoice(code, label) for code, label in vocabulary.items()]
@@ -107,6 +142,7 @@ def email_field(label, *, optional: bool = False) -> EmailField:
             Optional() if optional else required(_l("Enter an e-mail address like name@example.kg.")),
             max_length(254),
             Email(message=_l("Enter an e-mail address like name@example.kg.")),
+            DeliverableEmail(),
         ],
     )
 

@@ -97,11 +97,22 @@ def test_registering_twice_creates_nothing_new(client, db_session, variant):
     event = make_event_session(db_session)
     register(client, event.slug, email="aigul@example.kg")
     response = register(client, event.slug, lang="en", email=variant)
-    assert response.status_code == 409
-    page = response.get_data(as_text=True)
-    assert "You are already registered for this session" in page
-    assert "Send my link again" in page
+    # Answered like the lost-link form, so nobody can check whether an address registered.
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/en/sessions/{event.slug}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "If this address is registered for the session, we have sent its personal link to it." in page
+    assert "You are already registered for this session" not in page
     assert len(registrations(db_session)) == 1
+    (reg,) = registrations(db_session)
+    links = db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "registration_link")).all()
+    assert len(links) == 1 and reg.token in links[0].body_text and links[0].recipient == "aigul@example.kg"
+    # a stranger asking for the link gets the very same answer
+    page = client.get(f"/en/sessions/{event.slug}").get_data(as_text=True)
+    stranger = client.post(
+        f"/en/sessions/{event.slug}/link", data={"email": "who@example.kg", "csrf_token": csrf_token(page)}
+    )
+    assert (stranger.status_code, stranger.headers["Location"]) == (303, response.headers["Location"])
 
 
 def test_lost_link_is_sent_to_the_registered_address_only(client, db_session):
@@ -267,3 +278,14 @@ def test_favicon_and_identity_on_every_page(client, db_session):
     assert 'rel="icon"' in html
     assert "· eventreg" not in html
     assert '<meta name="description"' in html and 'property="og:title"' in html
+
+
+def test_where_places_are_held_registering_twice_looks_like_registering(client, db_session):
+    event = make_event_session(db_session, capacity=5, hold_places=True)
+    new = register(client, event.slug, lang="en", email="held@example.kg")
+    again = register(client, event.slug, lang="en", email="HELD@example.kg")
+    assert (new.status_code, again.status_code) == (303, 303)
+    assert new.headers["Location"] == again.headers["Location"]  # "check your e-mail" both times
+    assert len(registrations(db_session)) == 1
+    kinds = [m.kind for m in db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert kinds[-1] == "registration_link"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from eventreg import ratelimit
 from eventreg.accounts import services
 from eventreg.accounts.auth import LoggedInUser, roles_required
 from eventreg.accounts.forms import ROLE_LABELS, LoginForm, PasswordResetForm, RoleForm, UserCreateForm
@@ -15,6 +14,7 @@ from eventreg.db import unit_of_work
 from eventreg.extensions import db, limiter
 from eventreg.forms import ConfirmForm, id_param
 from eventreg.models import Role, User
+from eventreg.security import is_safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/<lang:lang_code>")
 
@@ -26,19 +26,12 @@ LOGIN_FAILED = 401
 
 
 def _submitted_email() -> str:
-    return services.normalise_email(request.form.get("email", ""))[:254]
+    # Counted per address typed, but keyed (and logged by the limiter) as a hash, never the address itself.
+    return "email:" + ratelimit.hashed(services.normalise_email(str(request.form.get("email", "")))[:254])
 
 
 def _login_failed(response) -> bool:
     return response.status_code == LOGIN_FAILED
-
-
-def is_safe_next(target: str | None) -> bool:
-    """Only a path on this site: no scheme, no host, and no '//' or '/\\' that browsers read as a host."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return False
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and not any(c in target for c in "\r\n\t")
 
 
 def landing_url(user: LoggedInUser) -> str:

@@ -13,9 +13,13 @@ from flask.cli import AppGroup
 
 from eventreg.db import run_in_unit_of_work
 from eventreg.extensions import db
-from eventreg.mail import sender, services
+from eventreg.logs import log_error
+from eventreg.mail import retention, sender, services
+from eventreg.mail.readiness import MailNotConfigured, require_mail_server
 
 log = logging.getLogger(__name__)
+
+RETENTION_EVERY_SECONDS = 3600  # clearing old message bodies is a table scan: hourly is plenty
 
 mail_cli = AppGroup("mail", help="Send queued e-mail and reminders.")
 
@@ -23,7 +27,13 @@ mail_cli = AppGroup("mail", help="Send queued e-mail and reminders.")
 @mail_cli.command("send")
 def send() -> None:
     """Send every message that is due now, once."""
+    _refuse_without_mail_server()
     report = sender.send_due(db.session)
+    cleared = run_in_unit_of_work(db.session, lambda: retention.clear_sent_bodies(db.session))
+    if cleared:
+        click.echo(
+            f"Cleared the text of {cleared} message(s) sent more than {retention.retention_days()} days ago."
+        )
     click.echo(f"Sent {len(report.sent)}, will retry {len(report.retrying)}, failed {len(report.failed)}.")
 
 
@@ -45,6 +55,7 @@ def remind() -> None:
 @click.option("--max-loops", type=int, default=None, help="Stop after this many passes (for tests).")
 def work(interval: float, remind_every: float, max_loops: int | None) -> None:
     """Keep sending until SIGTERM or Ctrl+C; the message being sent is finished first."""
+    _refuse_without_mail_server()
     stop = threading.Event()
     restore = _stop_on_signals(stop)
     try:
@@ -53,12 +64,20 @@ def work(interval: float, remind_every: float, max_loops: int | None) -> None:
         restore()
 
 
+def _refuse_without_mail_server() -> None:
+    """Outside development and tests: a clear message and a non-zero exit, never mail marked sent unsent."""
+    try:
+        require_mail_server(current_app.config)
+    except MailNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def run_worker(
     app: Flask, stop: threading.Event, interval: float, remind_every: float, max_loops: int | None
 ) -> int:
     """The worker loop; returns how many passes it made. Each pass gets a fresh database session."""
     loops = 0
-    last_reminders = float("-inf")
+    last_reminders = last_retention = float("-inf")
     log.info("mail worker started")
     while not stop.is_set() and (max_loops is None or loops < max_loops):
         loops += 1
@@ -72,9 +91,12 @@ def run_worker(
                 for step in app.extensions.get("eventreg.worker_steps", ()):
                     run_in_unit_of_work(db.session, lambda step=step: step(db.session))
                 attempted = sender.send_due(db.session).attempted
-        except Exception:
+                if time.monotonic() - last_retention >= RETENTION_EVERY_SECONDS:
+                    run_in_unit_of_work(db.session, lambda: retention.clear_sent_bodies(db.session))
+                    last_retention = time.monotonic()
+        except Exception as error:
             # A database hiccup must not end the worker; it tries again after the pause.
-            log.exception("mail worker pass failed")
+            log_error(log, error, "mail worker pass failed")
         if max_loops is not None and loops >= max_loops:
             break
         if not attempted:

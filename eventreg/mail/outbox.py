@@ -9,6 +9,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from eventreg.mail.validation import check_message
 from eventreg.models import OutboxMessage
 
 
@@ -35,7 +36,10 @@ def enqueue(
     """Add a message to the outbox in the current transaction; the worker sends it after commit.
 
     With a dedupe_key, a message already queued under that key is not queued again (returns None).
+    A message that could never leave (see mail/validation.py) raises Undeliverable and is not queued.
     """
+    smtputf8 = bool(current_app.config.get("MAIL_SMTPUTF8")) if has_app_context() else False
+    check_message(recipient, subject, smtputf8=smtputf8)
     if dedupe_key is not None:
         exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
         if exists is not None:

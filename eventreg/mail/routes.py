@@ -17,6 +17,7 @@ from eventreg.forms import ConfirmForm, id_param
 from eventreg.i18n import local_datetime, localized
 from eventreg.mail import sender, services
 from eventreg.mail.forms import WriteToSessionForm
+from eventreg.mail.validation import Undeliverable
 from eventreg.models import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,18 @@ def write():
                 include_waitlisted=form.include_waitlisted.data,
                 by=current_user.user,
             )
+    except Undeliverable as exc:
+        # Nothing was queued (one transaction): tell the organiser why rather than leave it to fail later.
+        log.warning("organiser message refused at queue time: %s", exc.reason)
+        form.subject.errors = [
+            _(
+                "The message was not queued: one of the recipients' addresses cannot receive mail "
+                "through our mail server. Ask them for another address, or remove their registration."
+            )
+            if exc.field == "recipient"
+            else _("The message was not queued: please write the subject on one line.")
+        ]
+        return render_template("mail_admin/write.html", form=form), 400
     except services.NoRecipients:
         form.session_id.errors = [
             _("Nobody is registered for this session yet, so there is no one to write to.")

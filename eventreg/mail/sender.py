@@ -32,6 +32,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from eventreg.db import unit_of_work
+from eventreg.logs import log_error
+from eventreg.mail.readiness import require_mail_server
 from eventreg.models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -259,6 +261,7 @@ def _readable(message: OutboxMessage) -> str:
 def send_due(session: Session, *, now: datetime | None = None, limit: int | None = None) -> SendReport:
     """One pass of the worker: deliver every message that is due now, and record each outcome."""
     report = SendReport()
+    require_mail_server(current_app.config)
     ids = claim_due(session, now=now, limit=limit)
     if not ids:
         return report
@@ -291,7 +294,7 @@ def send_due(session: Session, *, now: datetime | None = None, limit: int | None
                     connection.send_message(email, from_addr=envelope_from, to_addrs=[message.recipient])
             except Exception as exc:
                 if not isinstance(exc, smtplib.SMTPException | OSError):
-                    log.exception("outbox message %s could not be built or sent", message_id)
+                    log_error(log, exc, "outbox message %s could not be built or sent", message_id)
                 smtp.reset()
                 _record_failure(session, message_id, lease_until, attempts, exc, report, now=now)
                 continue

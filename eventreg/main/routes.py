@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from sqlalchemy import text
 
+from eventreg import ratelimit
 from eventreg.extensions import db
 from eventreg.i18n import best_language
 
@@ -21,10 +22,16 @@ def root():
 
 @bp.get("/<lang:lang_code>/privacy")
 def privacy():
-    return render_template("main/privacy.html")
+    from eventreg.privacy.notice import PRIVACY_NOTICE_VERSION
+
+    return render_template("main/privacy.html", notice_version=PRIVACY_NOTICE_VERSION)
 
 
 @bp.get("/healthz")
 def health():
+    """200 while requests are served. A rate-limit store that does not answer is reported, not fatal:
+    limits then count per process, and a load balancer must not take every instance out for it."""
     db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    store = ratelimit.store_health()
+    status = "degraded" if store == "degraded" else "ok"
+    return {"status": status, "database": "ok", "rate_limit_store": store}

@@ -61,3 +61,10 @@ class StrEnum(enum.StrEnum):
 
 
 LabelledEnum = StrEnum
+
+
+def current_notice_version() -> str:
+    """Default for consent_notice_version columns: the privacy notice in force now."""
+    from eventreg.privacy.notice import PRIVACY_NOTICE_VERSION
+
+    return PRIVACY_NOTICE_VERSION

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventreg.db import Base
 
-from .common import LocalizedJSON, StrEnum, UTCDateTime, utcnow
+from .common import LocalizedJSON, StrEnum, UTCDateTime, current_notice_version, utcnow
 
 
 class ItemKind(StrEnum):
@@ -158,6 +158,7 @@ class Comment(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     show_name: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_notice_version: Mapped[str | None] = mapped_column(String(20), default=current_notice_version)
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
     # How it reached us.
     source: Mapped[str] = mapped_column(String(20), default=CommentSource.ONLINE.value)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventreg.db import Base
 
-from .common import LocalizedJSON, StrEnum, UTCDateTime, utcnow
+from .common import LocalizedJSON, StrEnum, UTCDateTime, current_notice_version, utcnow
 
 
 class SessionKind(StrEnum):
@@ -50,6 +50,8 @@ class Consultation(Base):
     comments_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comments_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Names and contacts removed after the consultation ended (flask privacy anonymise).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list[EventSession]] = relationship(
         back_populates="consultation", order_by="EventSession.starts_at"
@@ -135,6 +137,10 @@ class Registration(Base):
     accessibility_needs: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(8))  # language the person used; mail goes out in it
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The privacy notice in force when consent was given (set on insert: consent is given when registering).
+    consent_notice_version: Mapped[str | None] = mapped_column(String(20), default=current_notice_version)
+    # Name and contacts erased (by the person, or when the consultation was anonymised).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

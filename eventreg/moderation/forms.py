@@ -12,7 +12,18 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, NumberRange, Optional
 
-from eventreg.forms import MAX_ID, BaseForm, choices, coerce_id, max_length, one_of, required, strip
+from eventreg.consultation.services import BODY_MAX, WORDING_MAX
+from eventreg.forms import (
+    MAX_ID,
+    BaseForm,
+    DeliverableEmail,
+    choices,
+    coerce_id,
+    max_length,
+    one_of,
+    required,
+    strip,
+)
 from eventreg.i18n import languages
 from eventreg.moderation.services import PAPER_SOURCES
 from eventreg.vocabulary import (
@@ -105,21 +116,24 @@ class GroupForm(BaseForm):
 class PaperEntryForm(BaseForm):
     """One comment given on paper, aloud, by letter or e-mail; the context fields stay for the next one."""
 
-    document = SelectField(_l("Document"), validators=[required()], validate_choice=False)
+    document = SelectField(_l("Document"), validators=[required()], validate_choice=False, filters=[strip])
     item_number = StringField(
         _l("Item number (empty: the whole document)"),
         validators=[Optional(), max_length(40)],
         filters=[strip],
     )
-    event_session = SelectField(_l("Session (optional)"), validators=[Optional()], validate_choice=False)
+    event_session = SelectField(
+        _l("Session (optional)"), validators=[Optional()], validate_choice=False, filters=[strip]
+    )
     source = SelectField(_l("How the comment was given"), validators=[required()], validate_choice=False)
     language = SelectField(_l("Language of the comment"), validators=[required()], validate_choice=False)
     kind = SelectField(
         _l("Kind of comment"), validators=[required(), one_of(COMMENT_KINDS)], validate_choice=False
     )
-    body = TextAreaField(_l("Comment"), validators=[required(), max_length(10000)], filters=[strip])
+    # The same limits as the service that stores the comment (one rule, shared with the public form).
+    body = TextAreaField(_l("Comment"), validators=[required(), max_length(BODY_MAX)], filters=[strip])
     proposed_wording = TextAreaField(
-        _l("Proposed wording (optional)"), validators=[Optional(), max_length(10000)], filters=[strip]
+        _l("Proposed wording (optional)"), validators=[Optional(), max_length(WORDING_MAX)], filters=[strip]
     )
     author_name = StringField(
         _l("Name of the person or organisation"), validators=[required(), max_length(200)], filters=[strip]
@@ -137,6 +151,7 @@ class PaperEntryForm(BaseForm):
             Optional(),
             max_length(254),
             Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
+            DeliverableEmail(),
         ],
     )
 

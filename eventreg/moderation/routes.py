@@ -26,6 +26,7 @@ from eventreg.models import (
 )
 from eventreg.moderation import services
 from eventreg.moderation.forms import BulkForm, GroupForm, HideForm, MergeForm, PaperEntryForm, decision_form
+from eventreg.security import is_safe_next
 from eventreg.vocabulary import COMMENT_KINDS, COMMENT_SOURCES, COMMENT_STATUSES
 
 bp = Blueprint("moderation", __name__, url_prefix="/<lang:lang_code>/organiser/comments")
@@ -64,7 +65,7 @@ def _sessions() -> list[EventSession]:
 def _return_to():
     """Back to the filtered queue page the action came from (a local path only, never another site)."""
     target = request.form.get("return_to", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if is_safe_next(target):
         return redirect(target, code=303)
     return None
 

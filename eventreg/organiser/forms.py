@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import URL, Email, InputRequired, NumberRange, Optional, Regexp
 
 from eventreg.config import LANGUAGES as CONFIGURED_LANGUAGES
-from eventreg.forms import BaseForm, choices, max_length, one_of, required, strip
+from eventreg.forms import BaseForm, DeliverableEmail, choices, max_length, one_of, required, strip
 from eventreg.i18n import languages
 from eventreg.registration.forms import ParticipantForm
 from eventreg.vocabulary import REGIONS, REGISTRATION_STATUSES, SESSION_KINDS
@@ -214,5 +214,6 @@ class WalkInForm(ParticipantForm):
             Optional(),
             max_length(254),
             Email(message=_l("Please enter a valid e-mail address, like name@example.kg.")),
+            DeliverableEmail(),
         ],
     )

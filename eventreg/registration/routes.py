@@ -157,8 +157,14 @@ def register(slug: str):
     except services.RegistrationClosed as exc:
         return _render_session(event_session, form, status=409, refused=closed_message(exc.reason))
     except services.AlreadyRegistered:
-        link_form = RequestLinkForm(formdata=None, email=form.email.data)
-        return _render_session(event_session, form, status=409, already_registered=True, link_form=link_form)
+        # Answered as the lost-link form answers, and the link is sent again: a 409 or a page of its own
+        # would let anyone check whether an address registered. Where places are held, a new registration
+        # is answered with "check your e-mail", so the same page answers here.
+        if event_session.hold_places:
+            with unit_of_work(db.session):
+                services.request_link_again(db.session, event_session.id, form.email.data)
+            return redirect(url_for("registration.check_email", slug=slug, waiting=0), code=303)
+        return _send_link_again(event_session, form.email.data)
     if event_session.hold_places:
         # The personal link goes only to the e-mail address: whoever cannot read that mailbox (a script
         # inventing people) never gets the link that confirms a held place or a later promotion.
@@ -177,20 +183,21 @@ def check_email(slug: str):
     )
 
 
+def _send_link_again(event_session: EventSession, email: str):
+    with unit_of_work(db.session):
+        services.request_link_again(db.session, event_session.id, email)
+    # The same answer whether or not the address is registered: nobody learns who registered.
+    flash(_("If this address is registered for the session, we have sent its personal link to it."), "info")
+    return redirect(url_for("registration.session_detail", slug=event_session.slug), code=303)
+
+
 @bp.post("/sessions/<slug>/link")
 @limiter.limit("5 per minute")
 def request_link(slug: str):
     event_session = _get_session_or_404(slug)
     form = RequestLinkForm()
     if form.validate():
-        with unit_of_work(db.session):
-            services.request_link_again(db.session, event_session.id, form.email.data)
-        # The same answer whether or not the address is registered: nobody learns who registered.
-        flash(
-            _("If this address is registered for the session, we have sent its personal link to it."),
-            "info",
-        )
-        return redirect(url_for("registration.session_detail", slug=slug), code=303)
+        return _send_link_again(event_session, form.email.data)
     return _render_session(event_session, RegistrationForm(formdata=None), status=400, link_form=form)
 
 

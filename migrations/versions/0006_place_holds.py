@@ -1,7 +1,7 @@
 """Places held until the participant confirms from their e-mail.
 
 Revision ID: 0006_place_holds
-Revises: 0002_versions
+Revises: 0004_privacy
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import eventreg.models.common
 
 revision = "0006_place_holds"
-down_revision = "0002_versions"
+down_revision = "0004_privacy"
 branch_labels = None
 depends_on = None
 
