@@ -47,6 +47,7 @@ _ITEM_NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
 _HEADER = re.compile(r"^(key|language|title)\s*:\s*(.*)$", re.I)
 _FILE_LANGUAGE = re.compile(r"[._-]([A-Za-z]{2,3})$")
 ACTION_TABLE_COLUMNS = 6  # №, activity, indicator, responsible, deadline, funding
+MAX_UNPACKED = 100 * 1024 * 1024  # a 300-page draft with images unpacks to a few megabytes
 
 
 class NotReadable(Exception):
@@ -262,7 +263,8 @@ def paragraph_text(p) -> str:
             parts.append(" ")
         else:
             parts.append("\n")
-    return " ".join("".join(parts).replace("\xa0", " ").split(" ")).strip()
+    # Word users align with runs of spaces and tabs; one space is what the text means.
+    return re.sub(r"[ \xa0]{2,}|\xa0", " ", "".join(parts)).strip()
 
 
 NOT_KEPT = {
@@ -289,6 +291,9 @@ def open_docx(content: bytes):
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if "word/document.xml" not in archive.namelist():
+                raise NotReadable(_not_word())
+            # A small upload that unpacks to gigabytes is not a draft (and would exhaust memory).
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
                 raise NotReadable(_not_word())
         return docx.Document(io.BytesIO(content))
     except NotReadable:
