@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
@@ -275,13 +275,19 @@ NOT_KEPT = {
 }
 
 
-@dataclass
-class DocxContent:
-    """What the reader found, before it becomes items: every block with its place."""
+# The preview's words for NOT_KEPT, and for text outside any numbered item.
+NOT_KEPT_LABELS: dict[str, object] = {
+    "footnotes": _l("Footnotes and endnotes"),
+    "comments": _l("Reviewers' comments in the margin"),
+    "images": _l("Images, charts and text boxes"),
+    "tracked_changes": _l("Tracked changes (read as if accepted)"),
+    "headers_footers": _l("Page headers and footers"),
+    "outside": _l("Paragraphs outside any numbered item (title page, notes under tables)"),
+}
 
-    header: dict[str, tuple[str, object]] = field(default_factory=dict)
-    title: str = ""
-    not_kept: dict[str, int] = field(default_factory=dict)
+
+def not_kept_label(code: str) -> str:
+    return str(NOT_KEPT_LABELS.get(code, code))
 
 
 def open_docx(content: bytes):
