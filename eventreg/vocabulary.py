@@ -13,7 +13,6 @@ from eventreg.models import (
     CommentStatus,
     Decision,
     HideReason,
-    ItemRelation,
     RegistrationStatus,
     SessionKind,
     Sex,
@@ -55,21 +54,6 @@ DECISIONS: dict[str, object] = Decision.labels()
 HIDE_REASONS: dict[str, object] = HideReason.labels()
 
 
-# How an item of a new version descends from the version before (models.ItemRelation); None is "new".
-# ("new" and "removed" are what the comparison says of items with no link: not stored relations.)
-ITEM_RELATIONS: dict[str, object] = {**ItemRelation.labels(), "new": _l("New"), "removed": _l("Removed")}
-
-# What a Word file may hold that the importer does not keep (docx_reader.NOT_KEPT, and text outside items).
-NOT_KEPT: dict[str, object] = {
-    "footnotes": _l("Footnotes and endnotes"),
-    "comments": _l("Reviewers' comments in the margin"),
-    "images": _l("Images, charts and text boxes"),
-    "tracked_changes": _l("Tracked changes (read as if accepted)"),
-    "headers_footers": _l("Page headers and footers"),
-    "outside": _l("Paragraphs outside any numbered item (title page, notes under tables)"),
-}
-
-
 def label(vocabulary: dict[str, object], code: str | None) -> str:
     """The translated label for a code, or the code itself if it is unknown (never an error)."""
     if code is None:
@@ -98,6 +82,4 @@ def init_app(app) -> None:
         hide_reason_label=lambda code: label(HIDE_REASONS, code),
         comment_statuses=COMMENT_STATUSES,
         comment_status_label=lambda code: label(COMMENT_STATUSES, code),
-        relation_label=lambda code: label(ITEM_RELATIONS, code or "new"),
-        not_kept_label=lambda code: label(NOT_KEPT, code),
     )

@@ -318,3 +318,11 @@ def test_the_word_examples_as_version_2_of_the_text_demo_are_unchanged_everywher
     ).all()
     count = len(db_session.scalars(select(DocumentItem.id).where(DocumentItem.document_id == v1.id)).all())
     assert relations == ["unchanged"] * count
+
+
+def test_a_word_file_that_unpacks_to_too_much_is_refused(app, monkeypatch):
+    from eventreg.consultation import docx_reader
+
+    monkeypatch.setattr(docx_reader, "MAX_UNPACKED", 1000)
+    _result, problems = parse(app, [("big.docx", (EXAMPLES / "action-plan.en.docx").read_bytes())])
+    assert len(problems) == 1 and "could not be read as a Word document" in problems[0]

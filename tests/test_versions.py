@@ -352,3 +352,18 @@ def test_the_moderation_screen_shows_the_commented_wording_beside_the_current_on
     assert "in villages" in page and "in towns" in page
     page = client.get(f"/en/organiser/comments/{on_removed.id}").get_data(as_text=True)
     assert "The clause was removed in version 2." in page
+
+
+def test_the_upload_page_links_each_later_version_to_its_changes_and_comparative_table(
+    app, client, db_session
+):
+    consultation = make_consultation(db_session)
+    login_as(client, app, make_user(db_session, role="organiser"))
+    store(client, consultation.slug, draft(V1))
+    store(client, consultation.slug, draft(V2))
+    page = client.get("/ky/organiser/documents/upload").get_data(as_text=True)
+    changes = f"/ky/consultation/{consultation.slug}/strategy/changes?old=1&amp;new=2"
+    table = f"/ky/organiser/documents/{consultation.slug}/strategy/comparative.docx?old=1&amp;new=2"
+    assert changes in page and table in page
+    assert client.get(changes.replace("&amp;", "&")).status_code == 200
+    assert client.get(table.replace("&amp;", "&")).status_code == 200

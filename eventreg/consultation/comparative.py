@@ -15,13 +15,12 @@ from flask_babel import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import Session
 
-from eventreg.consultation.versions import ComparisonRow, compare_versions, diff_tokens
+from eventreg.consultation.versions import ComparisonRow, compare_versions, diff_tokens, relation_label
 from eventreg.i18n import localized
 from eventreg.models import Consultation, Document
 from eventreg.reports import queries
 from eventreg.reports.exports import A4_HEIGHT, A4_WIDTH, _repeat_header, new_docx
 from eventreg.reports.queries import Filters
-from eventreg.vocabulary import ITEM_RELATIONS, label
 
 # №, clause, earlier wording, new wording, comments, justification: 26.7 cm inside 1.5 cm margins.
 COLUMN_WIDTHS_CM = (1.0, 2.9, 7.6, 7.6, 2.6, 5.0)
@@ -120,7 +119,7 @@ def comparative_docx(session: Session, old: Document, new: Document, lang: str) 
         clause = row.number
         if row.new_item is not None and row.old_numbers and row.old_numbers != row.new_item.number:
             clause = _("%(new)s (was %(old)s)", new=row.new_item.number, old=row.old_numbers)
-        clause = f"{clause}\n{label(ITEM_RELATIONS, row.relation)}"
+        clause = f"{clause}\n{relation_label(row.relation)}"
         cited = [numbers[c] for c in row.comment_ids if c in numbers]
         justification = "\n".join(
             f"№ {number}: {record.decision}" + (f" — {record.justification}" if record.justification else "")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
@@ -47,6 +47,7 @@ _ITEM_NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
 _HEADER = re.compile(r"^(key|language|title)\s*:\s*(.*)$", re.I)
 _FILE_LANGUAGE = re.compile(r"[._-]([A-Za-z]{2,3})$")
 ACTION_TABLE_COLUMNS = 6  # №, activity, indicator, responsible, deadline, funding
+MAX_UNPACKED = 100 * 1024 * 1024  # a 300-page draft with images unpacks to a few megabytes
 
 
 class NotReadable(Exception):
@@ -262,7 +263,8 @@ def paragraph_text(p) -> str:
             parts.append(" ")
         else:
             parts.append("\n")
-    return " ".join("".join(parts).replace("\xa0", " ").split(" ")).strip()
+    # Word users align with runs of spaces and tabs; one space is what the text means.
+    return re.sub(r"[ \xa0]{2,}|\xa0", " ", "".join(parts)).strip()
 
 
 NOT_KEPT = {
@@ -273,13 +275,19 @@ NOT_KEPT = {
 }
 
 
-@dataclass
-class DocxContent:
-    """What the reader found, before it becomes items: every block with its place."""
+# The preview's words for NOT_KEPT, and for text outside any numbered item.
+NOT_KEPT_LABELS: dict[str, object] = {
+    "footnotes": _l("Footnotes and endnotes"),
+    "comments": _l("Reviewers' comments in the margin"),
+    "images": _l("Images, charts and text boxes"),
+    "tracked_changes": _l("Tracked changes (read as if accepted)"),
+    "headers_footers": _l("Page headers and footers"),
+    "outside": _l("Paragraphs outside any numbered item (title page, notes under tables)"),
+}
 
-    header: dict[str, tuple[str, object]] = field(default_factory=dict)
-    title: str = ""
-    not_kept: dict[str, int] = field(default_factory=dict)
+
+def not_kept_label(code: str) -> str:
+    return str(NOT_KEPT_LABELS.get(code, code))
 
 
 def open_docx(content: bytes):
@@ -289,6 +297,9 @@ def open_docx(content: bytes):
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if "word/document.xml" not in archive.namelist():
+                raise NotReadable(_not_word())
+            # A small upload that unpacks to gigabytes is not a draft (and would exhaust memory).
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
                 raise NotReadable(_not_word())
         return docx.Document(io.BytesIO(content))
     except NotReadable:

@@ -36,6 +36,15 @@ from eventreg.registration.services import find_by_token
 
 bp = Blueprint("consultation", __name__, url_prefix="/<lang:lang_code>")
 
+
+@bp.record_once
+def _register_labels(state) -> None:
+    # The words for how versions relate and for what a Word file held that is not kept, in every template.
+    from eventreg.consultation.docx_reader import not_kept_label
+
+    state.app.jinja_env.globals.update(relation_label=versions.relation_label, not_kept_label=not_kept_label)
+
+
 AUTHOR_KEY = "comment_author"
 LAST_COMMENT_KEY = "last_comment_id"
 

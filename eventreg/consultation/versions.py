@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
@@ -37,6 +38,15 @@ MOVED_SIMILARITY = 0.6  # one that moved must be more alike
 CONTAINED = 0.8  # share of an item's words found in another: a part of a split, or of a merge
 AUTO = "auto"  # the organiser keeps the suggestion
 NEW = ""  # the organiser says: no ancestor
+
+
+# ItemRelation's labels, plus "new" (no ancestor) and "removed" (no successor).
+RELATION_LABELS: dict[str, object] = {**ItemRelation.labels(), "new": _l("New"), "removed": _l("Removed")}
+
+
+def relation_label(code: str | None) -> str:
+    code = code or "new"
+    return str(RELATION_LABELS.get(code, code))
 
 
 class VersionChanged(Exception):
