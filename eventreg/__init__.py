@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from eventreg import i18n, security, vocabulary
+    from eventreg import i18n, page_cache, security, vocabulary
     from eventreg.accounts import auth
     from eventreg.extensions import babel, csrf, db, limiter
 
@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     vocabulary.init_app(app)
     security.init_app(app)
+    page_cache.init_app(app)
 
     from eventreg import cli, errors
     from eventreg.main.routes import bp as main_bp
