@@ -1,8 +1,8 @@
 """A short-lived cache of the public pages, for visitors who carry nothing personal.
 
 Where the time goes (bench/PROFILE.md): a public page is mostly template rendering, the same HTML for
-every anonymous visitor of the same address. This keeps each such page, per worker process, for
-PAGE_CACHE_SECONDS (default 2; 0 turns the cache off), and answers from it instead of rendering.
+every anonymous visitor of the same address. This keeps each such page, per worker process, for up to
+PAGE_CACHE_SECONDS (default 10; 0 turns the cache off), and answers from it instead of rendering.
 
 What keeps it correct for every visitor:
 
@@ -15,17 +15,22 @@ What keeps it correct for every visitor:
   instead; each answer puts in the token of the visitor it is sent to (a new visitor gets a new secret
   and cookie, exactly as when the page is rendered). Headers are never stored, so no Set-Cookie of one
   visitor reaches another.
-- Only 200 answers are kept. Any commit that wrote something in this process empties the cache; a commit in another worker or
-  instance shows after at most PAGE_CACHE_SECONDS (counts such as "places left" may lag that long — the
-  decision itself is always made under the lock, on fresh rows).
+- Only 200 answers are kept. A commit that wrote something empties the cache of every worker on the
+  machine (a stamp file in the instance folder); another machine behind the same load balancer shows it
+  after at most PAGE_CACHE_SECONDS. Counts such as "places left" may lag that long there, never the
+  decision itself: that is always made under the lock, on fresh rows.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask, Response, g, request, session
 from flask_wtf.csrf import generate_csrf
@@ -58,14 +63,49 @@ class Entry:
 
 
 class PageCache:
-    def __init__(self, seconds: float, max_entries: int = 512):
+    """Pages by key, each until it expires; emptied when a write commits here or in a sibling worker.
+
+    Workers of one machine share the instance folder: a worker that commits a write puts a new random
+    value in `stamp_path()`, and every worker empties its cache when it sees the value change. Other
+    machines behind a load balancer show the write when their copies expire.
+    """
+
+    def __init__(self, seconds: float, max_entries: int = 512, stamp_path: Callable[[], Path] | None = None):
         self.seconds = seconds
         self.max_entries = max_entries
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
+        self._stamp_path = stamp_path
+        self._stamp_seen: bytes | None = None
+
+    def _read_stamp(self) -> bytes | None:
+        try:
+            return self._stamp_path().read_bytes() if self._stamp_path else None
+        except OSError:
+            return None
+
+    def written(self) -> None:
+        """A write was committed in this process: forget everything, and tell the sibling workers."""
+        self.clear()
+        if self._stamp_path is None:
+            return
+        value = secrets.token_bytes(16)
+        try:
+            path = self._stamp_path()
+            scratch = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
+            scratch.write_bytes(value)
+            os.replace(scratch, path)  # atomic: a reader sees the old value or the new one
+        except OSError:
+            return  # no shared folder: the siblings' copies still expire
+        with self._lock:
+            self._stamp_seen = value
 
     def get(self, key: str) -> Entry | None:
+        stamp = self._read_stamp()
         with self._lock:
+            if stamp != self._stamp_seen:
+                self._stamp_seen = stamp
+                self._entries.clear()
             entry = self._entries.get(key)
             if entry is None:
                 return None
@@ -117,7 +157,7 @@ def _empty_after_writes(factory, cache: PageCache) -> None:
 
     def committed(session) -> None:
         if session.info.pop(flag, False):
-            cache.clear()
+            cache.written()
 
     def rolled_back(session, _previous) -> None:
         session.info.pop(flag, None)
@@ -132,7 +172,11 @@ def init_app(app: Flask) -> None:
     seconds = float(app.config.get("PAGE_CACHE_SECONDS", 0) or 0)
     if seconds <= 0:
         return
-    cache = PageCache(seconds, int(app.config.get("PAGE_CACHE_MAX_ENTRIES", 512)))
+    cache = PageCache(
+        seconds,
+        int(app.config.get("PAGE_CACHE_MAX_ENTRIES", 512)),
+        stamp_path=lambda: Path(app.instance_path) / "page-cache.stamp",
+    )
     app.extensions[EXTENSION] = cache
     _empty_after_writes(app.extensions["eventreg.db"]["sessionmaker"], cache)
 

@@ -92,3 +92,24 @@ def test_cache_can_be_turned_off(database_url, tmp_path):
     app = make_test_app(database_url, tmp_path, PAGE_CACHE_SECONDS=0)
     assert CACHE not in app.extensions
     app.extensions["eventreg.db"]["engine"].dispose()
+
+
+def test_a_write_in_a_sibling_worker_empties_this_one(database_url, tmp_path):
+    """Two workers of one machine (two apps sharing the instance folder and the database)."""
+    from eventreg.extensions import db
+    from tests.conftest import make_test_app
+
+    (tmp_path / "instance").mkdir()
+    this, sibling = (make_test_app(database_url, tmp_path, PAGE_CACHE_SECONDS=60) for _ in range(2))
+    with this.app_context():
+        event = make_event_session(db.session, capacity=10)
+    assert "10 places left" in this.test_client().get("/en/").get_data(as_text=True)
+    visitor = sibling.test_client()
+    token = csrf_token(visitor.get(f"/en/sessions/{event.slug}").get_data(as_text=True))
+    assert (
+        visitor.post(f"/en/sessions/{event.slug}", data=registration_form(csrf_token=token)).status_code
+        == 303
+    )
+    assert "9 places left" in this.test_client().get("/en/").get_data(as_text=True)
+    for app in (this, sibling):
+        app.extensions["eventreg.db"]["engine"].dispose()
