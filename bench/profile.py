@@ -16,6 +16,20 @@ import tempfile
 import time
 from pathlib import Path
 
+# (label, file name ends with, function): the lines the profile named, before and after.
+FOCUS = [
+    ("render_template (all template rendering)", "flask/templating.py", "render_template"),
+    ("session-meta macro, per card", "_session_meta.html", "macro"),
+    ("session_when (date and time of a card)", "eventreg/i18n.py", "session_when"),
+    ("Babel date/time formatting", "babel/dates.py", "format_date"),
+    ("Flask-Babel: request context lookups", "flask_babel/__init__.py", "_get_current_context"),
+    ("Flask-Babel: catalogue lookups", "flask_babel/__init__.py", "get_translations"),
+    ("Jinja i18n gettext wrappers", "jinja2/ext.py", "_gettext_alias"),
+    ("eventreg gettext in templates", "eventreg/i18n.py", "_template_gettext"),
+    ("SQL (ORM execute)", "sqlalchemy/orm/session.py", "_execute_internal"),
+    ("page cache: answer from the cache", "eventreg/page_cache.py", "answer_from_cache"),
+]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,9 +76,25 @@ def main() -> None:
         profile.disable()
         app.extensions["eventreg.db"]["engine"].dispose()
 
-    calls = pstats.Stats(profile).total_calls / args.requests
+    stats = pstats.Stats(profile)
+    calls = stats.total_calls / args.requests
     print(f"{path}: {per_request:.2f} ms a request without the profiler ({args.requests} requests)")
     print(f"{calls:,.0f} Python function calls a request (does not depend on the machine's load)")
+    total = stats.total_tt
+    print(
+        f"\nWhere the time goes (cumulative, share of {total / args.requests * 1000:.1f} ms a request under the profiler):"
+    )
+    for label, file_end, function in FOCUS:
+        rows = [
+            (row[1], row[3])
+            for (filename, _line, name), row in stats.stats.items()
+            if name == function and filename.endswith(file_end)
+        ]
+        if rows:
+            ncalls = sum(r[0] for r in rows) / args.requests
+            cumulative = sum(r[1] for r in rows)
+            print(f"  {label:48} {ncalls:7.0f} calls {cumulative / total:6.0%}")
+    print()
     for order in ("cumulative", "tottime"):
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out).strip_dirs().sort_stats(order)
