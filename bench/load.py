@@ -144,6 +144,8 @@ def run(
 
 
 async def _run(name, port, make_request, connections, seconds, warmup, max_requests) -> Result:
+    """Counts the answers that arrive inside the window, whenever their request was sent (a slow answer
+    that started during the warm-up still counts); requests still in flight when it closes are dropped."""
     counter = itertools.count()
     latencies: list[float] = []
     statuses: Counter = Counter()
@@ -152,10 +154,9 @@ async def _run(name, port, make_request, connections, seconds, warmup, max_reque
     stop_at = measure_from + seconds
 
     async def client() -> None:
-        while True:
-            now = time.perf_counter()
+        while time.perf_counter() < stop_at:
             n = next(counter)
-            if now >= stop_at or n >= max_requests:
+            if n >= max_requests:
                 return
             request = make_request(n)
             begun = time.perf_counter()
@@ -165,10 +166,13 @@ async def _run(name, port, make_request, connections, seconds, warmup, max_reque
             except (TimeoutError, OSError):
                 status = 599  # no answer at all: counted with the server errors
             ended = time.perf_counter()
-            if begun >= measure_from and ended <= stop_at:
+            if measure_from <= ended <= stop_at:
                 latencies.append((ended - begun) * 1000)
                 statuses[status] += 1
 
-    await asyncio.gather(*(client() for _ in range(connections)))
-    measured = min(time.perf_counter(), stop_at) - measure_from
-    return Result(name, max(measured, 1e-9), latencies, statuses)
+    tasks = [asyncio.create_task(client()) for _ in range(connections)]
+    _done, pending = await asyncio.wait(tasks, timeout=stop_at - time.perf_counter() + 0.05)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return Result(name, seconds, latencies, statuses)
