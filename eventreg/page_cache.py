@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 
@@ -202,9 +202,12 @@ def init_app(app: Flask) -> None:
         if not _anonymous():  # the request itself put something personal in the session
             return response
         body = response.get_data()
-        token = g.get("csrf_token")
+        field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        token = g.get(field)
         has_csrf = bool(token) and token.encode() in body
         if has_csrf:
             body = body.replace(token.encode(), CSRF_PLACEHOLDER)
+        elif f'name="{field}"'.encode() in body:
+            return response  # a token this code did not recognise: never keep it for someone else
         cache.put(key, Entry(time.monotonic() + seconds, body, response.content_type, has_csrf))
         return response
