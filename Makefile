@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test lint format translations translations-compile install install-dev migrate demo bench clean
+.PHONY: run test lint format translations translations-compile install install-dev migrate demo bench bench-reports clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,12 @@ translations: install
 translations-compile: install
 	$(BIN)/pybabel compile -d translations --statistics
 
+# Benchmarks, never tests. bench: the app under gunicorn against its ceilings, and the scale-out scenario.
 bench: install-dev
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run app
+
+bench-reports: install-dev
+	$(BIN)/python -m bench.run reports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

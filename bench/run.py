@@ -1,15 +1,23 @@
-"""Benchmark the reports on a 100,000-comment consultation: `python -m bench.run` (or `make bench`).
+"""Benchmarks, never tests: `python -m bench.run [web|scaleout|reports|all]`.
 
-For SQLite (a temporary file) and, when reachable, PostgreSQL (in a schema of its own, dropped after),
-it times each dashboard query set and each export and measures its peak Python memory (tracemalloc),
-beside two ceilings: a bare SELECT of the same comment rows, and a bare Flask app answering one
-dashboard request with the same queries but no login, template or translation. Ratios say how far each
-export is from its ceiling.
+`make bench` runs web and scaleout (about five minutes); `make bench-reports` runs reports.
+
+- web: the app under Procfile's gunicorn on loopback, on SQLite and PostgreSQL, beside two ceilings
+  measured in the same run (a bare Flask page, a bare Flask + SQLAlchemy insert): requests per second,
+  p50 and p99 of the public pages and the two form POSTs, each as a ratio to its ceiling (bench/web.py).
+- scaleout: two instances on PostgreSQL and Redis, bursts split across them, two mail workers at once
+  (bench/scaleout.py).
+- reports: the reports on a 100,000-comment consultation. For SQLite (a temporary file) and, when
+  reachable, PostgreSQL (in a schema of its own, dropped after), it times each dashboard query set and
+  each export and measures its peak Python memory (tracemalloc), beside two ceilings: a bare SELECT of
+  the same comment rows, and a bare Flask app answering one dashboard request with the same queries but
+  no login, template or translation. Ratios say how far each export is from its ceiling.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import socket
@@ -17,6 +25,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -260,13 +269,7 @@ def _print(title: str, lines: list[Line]) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--comments", type=int, default=100_000)
-    parser.add_argument("--registrations", type=int, default=10_000)
-    parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
-
+def reports(args) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         _print(f"SQLite, {args.comments:,} comments", run_database(url, args.comments, args.registrations))
@@ -274,6 +277,14 @@ def main() -> None:
     if args.no_postgres or not _pg_reachable():
         print("\nPostgreSQL: skipped (not reachable at BENCH_DATABASE_URL or --no-postgres)")
         return
+    with _pg_schema() as url:
+        lines = run_database(url, args.comments, args.registrations, full=False)
+        _print(f"PostgreSQL, {args.comments:,} comments (the SQL-bound lines)", lines)
+
+
+@contextmanager
+def _pg_schema():
+    """A PostgreSQL URL whose search_path is a new schema, dropped afterwards."""
     schema = f"bench_{secrets.token_hex(4)}"
     base = _normalise_url(PG_URL)
     admin = create_engine(base)
@@ -281,13 +292,85 @@ def main() -> None:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         separator = "&" if "?" in base else "?"
-        url = f"{base}{separator}options=-csearch_path%3D{schema}"
-        lines = run_database(url, args.comments, args.registrations, full=False)
-        _print(f"PostgreSQL, {args.comments:,} comments (the SQL-bound lines)", lines)
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _plain_pg_url(url: str) -> str:
+    # The app and gunicorn get the URL as configured in production (postgresql://…).
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def web_table(args) -> None:
+    from . import web
+
+    web.SECONDS = args.seconds
+    print(
+        f"\nThe app under load: Procfile's gunicorn, {web.WORKERS} sync workers, {web.CONNECTIONS} connections "
+        f"on loopback, {args.seconds:g} s a line, {os.cpu_count()} cores",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        print("  … page ceiling", flush=True)
+        page = web.page_ceiling(folder)
+        lines = [web.Line(page, "-")]
+        lines += web.run_database("SQLite", f"sqlite:///{folder / 'app.sqlite3'}", folder, page)
+        if args.no_postgres or not _pg_reachable():
+            print("  PostgreSQL: skipped (not reachable at BENCH_DATABASE_URL or --no-postgres)")
+        else:
+            with _pg_schema() as url:
+                lines += web.run_database("PostgreSQL", _plain_pg_url(url), folder, page)
+        print()
+        web.print_table(lines)
+        print(
+            "  ratio: public pages to the page ceiling, POSTs to the insert ceiling on the same database;"
+            " targets ≥0.50 and ≥0.33, p99 ≤ 3×p50, no 5xx"
+        )
+
+
+def scaleout(args) -> None:
+    from . import scaleout as scenario
+
+    print("\nScale-out: two instances on PostgreSQL + Redis, PROXY_FIX_X_FOR=1, two mail workers", flush=True)
+    if args.no_postgres or not _pg_reachable():
+        print("  skipped: PostgreSQL not reachable at BENCH_DATABASE_URL (or --no-postgres)")
+        return
+    with tempfile.TemporaryDirectory() as folder, _pg_schema() as url:
+        counts = scenario.run(_plain_pg_url(url), Path(folder))
+    for line in counts.lines:
+        print(f"  {line}")
+    print("  " + ("all as expected" if not counts.problems else "PROBLEMS: " + "; ".join(counts.problems)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "what", nargs="?", default="app", choices=["app", "web", "scaleout", "reports", "all"]
+    )
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per web line")
+    parser.add_argument(
+        "--comments", type=int, help="reports: comments to generate (100,000 alone, 10,000 with all)"
+    )
+    parser.add_argument("--registrations", type=int, help="reports: registrations (10,000; 2,000 with all)")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    # `make bench` (all) stays within about five minutes; `bench.run reports` measures the full size.
+    alone = args.what == "reports"
+    args.comments = args.comments or (100_000 if alone else 10_000)
+    args.registrations = args.registrations or (10_000 if alone else 2_000)
+    logging.getLogger().setLevel(logging.WARNING)  # the app's INFO lines would bury the tables
+    started = time.perf_counter()
+    if args.what in ("all", "app", "web"):
+        web_table(args)
+    if args.what in ("all", "app", "scaleout"):
+        scaleout(args)
+    if args.what in ("all", "reports"):
+        reports(args)
+    print(f"\nbench: {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

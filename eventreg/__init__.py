@@ -65,7 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     logs.init_app(app)
 
-    from eventreg import audit, i18n, identity, security, vocabulary
+    from eventreg import audit, i18n, identity, page_cache, security, vocabulary
     from eventreg.accounts import auth
     from eventreg.extensions import babel, compress, csrf, db
 
@@ -80,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     identity.init_app(app)
     audit.init_app(app)
     security.init_app(app)
+    page_cache.init_app(app)
 
     from eventreg import cli, errors
 

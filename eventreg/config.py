@@ -52,6 +52,8 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "eventreg"),
         # Number of proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
         "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR") or 0),
+        # Public pages for visitors who carry nothing personal are kept this long per worker (0: off).
+        "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS") or 10),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT") or 25),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),

@@ -3,13 +3,107 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as time_of_day
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel import dates as babel_dates
+from babel.support import NullTranslations
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import Domain, get_babel, get_locale
+from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 from werkzeug.routing import BaseConverter, IntegerConverter
+
+# --- translations, looked up once per locale per request ---------------------------------------------
+#
+# Flask-Babel resolves the request context, the locale and the catalogue on every gettext call (a page
+# makes about a hundred). Here the catalogue is looked up once and kept in Flask-Babel's own per-request
+# namespace, together with the locale object it was looked up for: force_locale and refresh() replace
+# that object, so an e-mail rendered in the recipient's language inside a request never gets the
+# page's catalogue, and the page never gets the e-mail's.
+
+_NULL_TRANSLATIONS = NullTranslations()
+
+
+def _babel_namespace():
+    try:
+        app_globals = g._get_current_object()
+    except RuntimeError:  # outside an application context
+        return None
+    namespace = app_globals.__dict__.get("_flask_babel")
+    if namespace is None:
+        from types import SimpleNamespace
+
+        namespace = app_globals._flask_babel = SimpleNamespace()
+    return namespace
+
+
+def _catalogue(namespace) -> tuple[str, NullTranslations]:
+    locale = namespace.__dict__.get("babel_locale")
+    cached = namespace.__dict__.get("eventreg_catalogue")
+    if cached is not None and locale is not None and cached[0] is locale:
+        return cached[1], cached[2]
+    locale = get_locale()  # runs the locale selector once, and caches the object in the namespace
+    translations = Domain.get_translations(get_babel().instance.domain_instance)
+    lang = str(locale)
+    namespace.eventreg_catalogue = (locale, lang, translations)
+    return lang, translations
+
+
+def current_translations() -> NullTranslations:
+    namespace = _babel_namespace()
+    if namespace is None:
+        return _NULL_TRANSLATIONS
+    return _catalogue(namespace)[1]
+
+
+def current_lang() -> str:
+    """The language being rendered: the request's, or the one force_locale chose (e-mails)."""
+    namespace = _babel_namespace()
+    if namespace is None:
+        return str(get_locale())
+    return _catalogue(namespace)[0]
+
+
+class RequestCachedDomain(Domain):
+    """Flask-Babel's domain with the per-request catalogue above: every gettext, lazy or not, uses it."""
+
+    def get_translations(self):
+        return current_translations()
+
+
+def gettext(string: str, **variables) -> str:
+    text = current_translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return current_translations().ungettext(singular, plural, num) % variables
+
+
+def _as_template_text(eval_ctx, text: str) -> str:
+    # The catalogue is the translators' trusted text, as in Jinja's own gettext: marked safe where the
+    # template autoescapes (HTML), so that only the variables formatted into it are escaped.
+    return Markup(text) if eval_ctx.autoescape else text  # noqa: S704
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx, string: str, /, **variables) -> str:
+    # As Jinja's "newstyle" gettext: escaped where the template autoescapes (HTML), plain in text mails.
+    text = _as_template_text(eval_ctx, current_translations().ugettext(string))
+    if not variables and "%" not in text:
+        return text  # what formatting would give, without formatting
+    return text % variables
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables) -> str:
+    variables.setdefault("num", num)
+    return _as_template_text(eval_ctx, current_translations().ungettext(singular, plural, num)) % variables
 
 
 def languages() -> dict[str, str]:
@@ -51,7 +145,7 @@ class LocalText:
 
 def localized(texts: dict | None, lang: str | None = None) -> LocalText:
     """The text in `lang`, else in the first configured language that has it."""
-    wanted = lang or str(get_locale())
+    wanted = lang or current_lang()
     texts = texts or {}
     for candidate in [wanted, *languages()]:
         value = texts.get(candidate)
@@ -71,16 +165,33 @@ DATE_PATTERNS = {
 }
 
 
+# A page shows the same few dates many times (every session card): each is formatted once per language.
+@lru_cache(maxsize=4096)
+def _format_date(day: date, lang: str) -> str:
+    return babel_dates.format_date(day, DATE_PATTERNS.get(lang, "full"), locale=Locale.parse(lang))
+
+
+@lru_cache(maxsize=4096)
+def _format_time(hour: int, minute: int, lang: str) -> str:
+    return babel_dates.format_time(time_of_day(hour, minute), "HH:mm", locale=Locale.parse(lang))
+
+
+@lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def local_date(value: datetime) -> str:
-    return format_date(to_local(value), DATE_PATTERNS.get(str(get_locale()), "full"))
+    return _format_date(to_local(value).date(), current_lang())
 
 
 def local_time(value: datetime) -> str:
-    return format_time(to_local(value), "HH:mm")
+    local = to_local(value)
+    return _format_time(local.hour, local.minute, current_lang())
 
 
 def to_local(value: datetime) -> datetime:
-    return value.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return value.astimezone(_zone(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
 def local_datetime(value: datetime, _format: str = "long") -> str:
@@ -90,8 +201,6 @@ def local_datetime(value: datetime, _format: str = "long") -> str:
 
 def session_when(start: datetime, end: datetime) -> str:
     """When a session runs, in Bishkek time, with the zone said out loud."""
-    from flask_babel import gettext
-
     if to_local(start).date() == to_local(end).date():
         span = f"{local_date(start)}, {local_time(start)}–{local_time(end)}"
     else:
@@ -117,13 +226,11 @@ def switch_language_url(lang: str) -> str:
 
 def fallback_note(text: LocalText) -> Markup:
     """A small note when a text is shown in another language than the reader's."""
-    from flask_babel import gettext
-
     if not text.is_fallback:
         return Markup("")
     name = languages().get(text.lang, text.lang)
     note = gettext("Not available in your language; shown in %(language)s.", language=name)
-    return Markup('<span class="fallback-note" lang="{}">{}</span>').format(str(get_locale()), note)
+    return Markup('<span class="fallback-note" lang="{}">{}</span>').format(current_lang(), note)
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -162,6 +269,10 @@ def init_app(app: Flask) -> None:
         switch_language_url=switch_language_url,
         languages=languages,
     )
+    # Every gettext goes through the per-request catalogue: Python code through Flask-Babel's domain,
+    # templates directly (Jinja's own i18n wrappers resolve the context twice per call).
+    app.extensions["babel"].instance.domain_instance = RequestCachedDomain()
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.globals["session_when"] = session_when

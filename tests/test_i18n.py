@@ -103,3 +103,47 @@ def test_404_outside_a_language_follows_the_browser(client):
     response = client.get("/no/such/page", headers={"Accept-Language": "ky"})
     assert response.status_code == 404
     assert '<html lang="ky">' in response.get_data(as_text=True)
+
+
+def test_translations_follow_force_locale_inside_a_request(app):
+    """The catalogue is kept per request, per locale: an e-mail in another language never mixes them."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+    from flask_babel import gettext as babel_gettext
+
+    from eventreg.i18n import gettext, local_date
+
+    day = datetime(2021, 10, 12, 6, 0, tzinfo=UTC)
+    with app.test_request_context("/ru/"):
+        app.preprocess_request()
+        assert gettext("Sessions") == babel_gettext("Sessions") != "Sessions"
+        russian = gettext("Sessions")
+        russian_date = local_date(day)
+        with force_locale("en"):
+            assert gettext("Sessions") == "Sessions"
+            assert render_template_string("{{ _('Sessions') }}") == "Sessions"
+            assert local_date(day) == "Tuesday, 12 October 2021"
+        with force_locale("ky"):
+            assert local_date(day) == "шейшемби, 12-октябрь, 2021-ж."
+        assert gettext("Sessions") == russian
+        assert local_date(day) == russian_date
+        assert render_template_string("{{ _('Sessions') }}") == russian
+
+
+def test_template_gettext_escapes_only_in_html(app):
+    from flask import render_template_string
+
+    with app.test_request_context("/en/"):
+        app.preprocess_request()
+        env = app.jinja_env
+        html = env.from_string(
+            "{% autoescape true %}{{ _('%(a)s', a='<b>') }} {{ _('100%%') }}{% endautoescape %}"
+        )
+        text = env.from_string(
+            "{% autoescape false %}{{ _('%(a)s', a='<b>') }} {{ _('100%%') }}{% endautoescape %}"
+        )
+        assert html.render() == "&lt;b&gt; 100%"
+        assert text.render() == "<b> 100%"
+        assert render_template_string("{{ ngettext('%(num)d place left', '%(num)d places left', 3) }}") == (
+            "3 places left"
+        )
