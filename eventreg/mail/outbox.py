@@ -35,7 +35,10 @@ def enqueue(
     """Add a message to the outbox in the current transaction; the worker sends it after commit.
 
     With a dedupe_key, a message already queued under that key is not queued again (returns None).
+    A registration without an e-mail (a walk-in) has nobody to send to: nothing is queued (returns None).
     """
+    if not (recipient or "").strip():
+        return None
     if dedupe_key is not None:
         exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
         if exists is not None:

@@ -134,7 +134,7 @@ def write():
     if not form.validate():
         return render_template("mail_admin/write.html", form=form), 400
     try:
-        queued = services.write_to_session(
+        queued, unreachable = services.write_to_session(
             db.session,
             int(form.session_id.data),
             subject=form.subject.data,
@@ -155,4 +155,13 @@ def write():
         ),
         "success",
     )
+    if unreachable:
+        flash(
+            ngettext(
+                "%(num)d participant has no e-mail address and could not be reached.",
+                "%(num)d participants have no e-mail address and could not be reached.",
+                unreachable,
+            ),
+            "warning",
+        )
     return redirect(url_for("mail.outbox", status="pending"), code=303)

@@ -45,6 +45,10 @@ class AlreadyCancelled(RegistrationError):
     pass
 
 
+class SessionStarted(RegistrationError):
+    """The session has begun: the participant can no longer change or cancel (an organiser still can)."""
+
+
 @dataclass
 class ParticipantDetails:
     full_name: str
@@ -232,7 +236,8 @@ def find_by_token(session: Session, token: str) -> Registration | None:
 
 def promote_from_waitlist(session: Session, event_session: EventSession, now: datetime) -> list[Registration]:
     """Give free places to the oldest waitlisted people. Call inside the session's write lock."""
-    if event_session.status != "published":
+    if event_session.status != "published" or now >= event_session.starts_at:
+        # Once the session has begun, a freed seat goes to whoever is at the door, not to a late e-mail.
         return []
     free = event_session.capacity - confirmed_count(session, event_session.id)
     if free <= 0:
@@ -272,6 +277,8 @@ def cancel_registration(
         registration = session.get(Registration, registration_id, populate_existing=True)
         if registration.status == RegistrationStatus.CANCELLED:
             raise AlreadyCancelled()
+        if now >= event_session.starts_at:
+            raise SessionStarted()
         registration.status = RegistrationStatus.CANCELLED.value
         registration.cancelled_at = now
         registration.updated_at = now
@@ -292,6 +299,8 @@ def update_details(
             registration = session.get(Registration, registration_id, populate_existing=True)
             if registration.status == RegistrationStatus.CANCELLED:
                 raise AlreadyCancelled()
+            if now >= registration.session.starts_at:
+                raise SessionStarted()
             if email_normalized != registration.email_normalized:
                 other = _find_live(session, registration.session_id, email_normalized)
                 if other is not None and other.id != registration.id:
