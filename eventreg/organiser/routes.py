@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from eventreg.accounts.auth import roles_required
 from eventreg.accounts.routes import is_safe_next
-from eventreg.collation import sort_key
 from eventreg.extensions import csrf, db
 from eventreg.forms import ConfirmForm
+from eventreg.i18n import local_time
 from eventreg.models import Consultation, EventSession, Registration, utcnow
 from eventreg.organiser import services
+from eventreg.organiser.door import door_list
 from eventreg.organiser.forms import (
     ConsultationForm,
     CopySessionForm,
@@ -366,20 +367,19 @@ def registrations(session_id: int):
 @bp.get("/sessions/<int:session_id>/door")
 @roles_required("organiser")
 def door(session_id: int):
-    """The check-in list for a phone at the door: confirmed people, a search box, one button each."""
+    """The check-in list for a phone at the door: search first, one big button per confirmed person."""
     event_session = _get_session_or_404(session_id)
-    filters = services.RegistrationFilter(status="confirmed", q=request.args.get("q", "")[:200])
-    # At the door people give their name: the list is in alphabet order, Kyrgyz letters included.
-    rows = sorted(
-        services.find_registrations(db.session, session_id, filters), key=lambda r: sort_key(r.full_name)
-    )
+    q = request.args.get("q", "")[:200]
+    # The desk phone keeps this language when it opens a participant's link (in the participant's language).
+    session["desk_lang"] = g.lang
     return render_template(
         "organiser/door.html",
         event_session=event_session,
-        rows=rows,
-        q=filters.q,
+        rows=door_list(db.session, session_id, q),
+        q=q,
+        done=request.args.get("done", type=int),
         counts=services.registration_counts(db.session, [session_id])[session_id],
-        here=request.full_path.rstrip("?"),
+        local_time=local_time,
     )
 
 
@@ -440,13 +440,24 @@ def check_in(registration_id: int):
     if not ConfirmForm().validate():
         abort(400)
     undo = request.form.get("undo") == "1"
+    now = utcnow()
     try:
-        registration_services.check_in(db.session, registration_id, by=_me(), undo=undo)
+        checked = registration_services.check_in(db.session, registration_id, by=_me(), undo=undo, now=now)
     except registration_services.NotConfirmed:
         flash(_("Only a confirmed participant can be checked in. Confirm the registration first."), "error")
     else:
         if undo:
             flash(_("%(name)s: check-in taken back.", name=registration.full_name), "info")
+        elif checked.checked_in_at is not None and checked.checked_in_at != now:
+            # A second scan or tap keeps the first time and says so, so nobody is let in twice unknowingly.
+            flash(
+                _(
+                    "%(name)s was already checked in at %(time)s.",
+                    name=registration.full_name,
+                    time=local_time(checked.checked_in_at),
+                ),
+                "warning",
+            )
         else:
             flash(_("%(name)s is checked in.", name=registration.full_name), "success")
     return redirect(_back(registration), code=303)
@@ -492,7 +503,8 @@ def walk_in(session_id: int):
                 status = 409
             else:
                 flash(_("%(name)s is registered and checked in.", name=registration.full_name), "success")
-                return redirect(url_for("organiser.door", session_id=session_id), code=303)
+                back = url_for("organiser.door", session_id=session_id, done=registration.id)
+                return redirect(f"{back}#reg-{registration.id}", code=303)
         else:
             status = 400
     return render_template(

@@ -5,7 +5,19 @@ from __future__ import annotations
 from contextlib import suppress
 
 import segno
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -191,6 +203,10 @@ def _at_the_desk() -> bool:
 @bp.get("/r/<token>")
 def registration_page(token: str):
     registration = _get_registration_or_404(token)
+    desk_lang = session.get("desk_lang") if _at_the_desk() else None
+    if desk_lang and desk_lang != g.lang and desk_lang in current_app.config["LANGUAGES"]:
+        # The QR link is in the participant's language; the desk phone stays in the organiser's.
+        return redirect(url_for("registration.registration_page", token=token, lang_code=desk_lang), code=303)
     # From BASE_URL like the e-mails, never from the Host header: the QR code may be printed or shown to
     # someone else's phone, and a forged Host must not end up in it.
     personal_url = personal_link(registration)
@@ -240,7 +256,9 @@ def _refuse_after_start(registration: Registration):
     """After the start the list is the record of the session: changes go through the organisers."""
     if registration.session.starts_at <= utcnow():
         flash(
-            _("The session has started: your registration can no longer be changed or cancelled here. Please ask the organisers."),
+            _(
+                "The session has started: your registration can no longer be changed or cancelled here. Please ask the organisers."
+            ),
             "warning",
         )
         return redirect(url_for("registration.registration_page", token=registration.token), code=303)
@@ -297,9 +315,10 @@ def edit_registration(token: str):
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])
 def cancel_registration(token: str):
     registration = _get_registration_or_404(token)
-    if registration.status != RegistrationStatus.CANCELLED and (
-        refused := _refuse_after_start(registration)
-    ) is not None:
+    if (
+        registration.status != RegistrationStatus.CANCELLED
+        and (refused := _refuse_after_start(registration)) is not None
+    ):
         return refused
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
