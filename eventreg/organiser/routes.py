@@ -13,6 +13,7 @@ from eventreg.extensions import csrf, db
 from eventreg.forms import ConfirmForm
 from eventreg.i18n import local_time
 from eventreg.models import Consultation, EventSession, Registration, utcnow
+from eventreg.organiser import attendance as attendance_sheets
 from eventreg.organiser import services
 from eventreg.organiser.door import door_list
 from eventreg.organiser.forms import (
@@ -24,6 +25,7 @@ from eventreg.organiser.forms import (
 )
 from eventreg.registration import services as registration_services
 from eventreg.registration.routes import closed_message
+from eventreg.reports import exports
 from eventreg.vocabulary import REGIONS, REGISTRATION_STATUSES, SECTORS, SEXES
 
 bp = Blueprint("organiser", __name__, url_prefix="/<lang:lang_code>/organiser")
@@ -381,6 +383,43 @@ def door(session_id: int):
         counts=services.registration_counts(db.session, [session_id])[session_id],
         local_time=local_time,
     )
+
+
+def _attendance_choices() -> tuple[str, int]:
+    contact = request.args.get("contact", "phone")
+    if contact not in attendance_sheets.CONTACT_CHOICES:
+        contact = "phone"
+    blank = request.args.get("blank", 10, type=int)
+    return contact, max(0, min(blank if blank is not None else 10, attendance_sheets.MAX_BLANK_ROWS))
+
+
+@bp.get("/sessions/<int:session_id>/attendance")
+@roles_required("organiser")
+def attendance(session_id: int):
+    """The attendance sheet as a page that prints as it is (A4 landscape); the DOCX is the same rows."""
+    event_session = _get_session_or_404(session_id)
+    contact, blank = _attendance_choices()
+    sheet = attendance_sheets.attendance_sheet(db.session, session_id, contact=contact, blank_rows=blank)
+    return render_template(
+        "organiser/attendance.html",
+        event_session=event_session,
+        sheet=sheet,
+        contact=contact,
+        blank=blank,
+        contact_choices=attendance_sheets.CONTACT_CHOICES,
+        page_counter_css=attendance_sheets.page_counter_css(),
+    )
+
+
+@bp.get("/sessions/<int:session_id>/attendance.docx")
+@roles_required("organiser")
+def attendance_docx(session_id: int):
+    event_session = _get_session_or_404(session_id)
+    contact, blank = _attendance_choices()
+    sheet = attendance_sheets.attendance_sheet(db.session, session_id, contact=contact, blank_rows=blank)
+    file = attendance_sheets.attendance_docx(sheet)
+    name = exports.stamped(f"attendance-{event_session.slug}-{g.lang}", "docx")
+    return exports.file_response(file, name, exports.DOCX_MIMETYPE)
 
 
 def _back(registration: Registration) -> str:

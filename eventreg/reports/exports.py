@@ -132,8 +132,12 @@ def xlsx_file(tables: Iterable[Table]) -> IO[bytes]:
             cell.alignment = wrap
             header.append(cell)
         sheet.append(header)
+        count = 0
         for row in table.rows:
             sheet.append([_xlsx_value(v) for v in row])
+            count += 1
+        if table.autofilter:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{count + 1}"
         if table.total:
             total = []
             for value in table.total:
