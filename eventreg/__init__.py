@@ -96,6 +96,7 @@ def _register_optional_blueprints(app: Flask) -> None:
         "eventreg.reports.routes",
         "eventreg.mail.routes",
         "eventreg.moderation.routes",
+        "eventreg.evaluation.routes",
     ):
         try:
             module = importlib.import_module(module_name)

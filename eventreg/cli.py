@@ -68,7 +68,12 @@ def load_demo_if_empty() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
-    for module_name in ("eventreg.consultation.cli", "eventreg.accounts.cli", "eventreg.mail.cli"):
+    for module_name in (
+        "eventreg.consultation.cli",
+        "eventreg.accounts.cli",
+        "eventreg.mail.cli",
+        "eventreg.evaluation.cli",
+    ):
         _add_optional_commands(app, module_name)
 
 

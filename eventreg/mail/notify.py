@@ -201,3 +201,14 @@ def notify_published_outcomes(session: Session, document) -> int:
     for comment in pending:
         comment_decided(session, comment)
     return len(pending)
+
+
+def evaluation_invitation(session: Session, registration: Registration) -> OutboxMessage | None:
+    """After the session: the link to its evaluation form. Once per registration (the dedupe key)."""
+    return _registration_message(
+        session,
+        registration,
+        "evaluation_invitation",
+        _l("How was the session? Please give it your evaluation"),
+        dedupe_key=f"evaluation:{registration.id}",
+    )

@@ -17,6 +17,7 @@ from .consultation import (
     HideReason,
     ItemKind,
 )
+from .evaluation import EvaluationAnswer, EvaluationRound
 from .events import (
     Consultation,
     EventSession,
@@ -38,6 +39,8 @@ __all__ = [
     "CommentSource",
     "CommentStatus",
     "Consultation",
+    "EvaluationAnswer",
+    "EvaluationRound",
     "Decision",
     "Document",
     "DocumentItem",
