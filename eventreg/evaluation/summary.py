@@ -18,7 +18,7 @@ from eventreg.vocabulary import SECTORS, SEXES, label
 QUESTION_LABELS = {
     "expectations": _l("Expectations met"),
     "usefulness": _l("Usefulness of the content"),
-    "organisation": _l("Organisation"),
+    "organisation": _l("Organisation of the session"),
 }
 AGAIN_LABELS = {"yes": _l("Yes"), "no": _l("No"), "not_sure": _l("Not sure")}
 
