@@ -154,11 +154,11 @@ def test_summary_by_sex_and_sector_equals_the_download(app, client, db_session, 
         )
         services.save_answer(db_session, round_id, services.AnswerData(4, 4, 4, "not_sure", sex="female"))
     login_as(client, app, make_user(db_session, role="analyst"))
-    page = client.get(f"/en/organiser/evaluations?session={ended.id}").get_data(as_text=True)
+    page = client.get(f"/en/reports/evaluations?session={ended.id}").get_data(as_text=True)
     assert "Evaluation by sex" in page and "Evaluation by sector" in page and "Talks" in page
 
     workbook = openpyxl.load_workbook(
-        io.BytesIO(client.get(f"/en/organiser/evaluations.xlsx?session={ended.id}").data)
+        io.BytesIO(client.get(f"/en/reports/evaluations.xlsx?session={ended.id}").data)
     )
     sheets = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in workbook.worksheets}
     by_session = sheets["Evaluation by session"]
@@ -175,7 +175,7 @@ def test_summary_by_sex_and_sector_equals_the_download(app, client, db_session, 
     rows = list(
         csv.reader(
             io.StringIO(
-                client.get(f"/en/organiser/evaluations.csv?session={ended.id}")
+                client.get(f"/en/reports/evaluations.csv?session={ended.id}")
                 .get_data(as_text=True)
                 .lstrip("\ufeff")
             )

@@ -129,7 +129,7 @@ def _session_ids() -> list[int] | None:
     return [chosen] if chosen is not None else None
 
 
-@bp.get("/organiser/evaluations")
+@bp.get("/reports/evaluations")
 @roles_required("organiser", "analyst")
 def summary():
     ids = _session_ids()
@@ -147,14 +147,14 @@ def summary():
     )
 
 
-@bp.get("/organiser/evaluations.xlsx")
+@bp.get("/reports/evaluations.xlsx")
 @roles_required("organiser", "analyst")
 def summary_xlsx():
     file = exports.xlsx_file(evaluation_tables(db.session, _session_ids()))
     return exports.file_response(file, exports.stamped("evaluations", "xlsx"), exports.XLSX_MIMETYPE)
 
 
-@bp.get("/organiser/evaluations.csv")
+@bp.get("/reports/evaluations.csv")
 @roles_required("organiser", "analyst")
 def answers_csv():
     table = evaluation_tables(db.session, _session_ids())[-1]
