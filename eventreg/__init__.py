@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Listed explicitly: a renamed module fails loudly at start-up instead of silently dropping its URLs.
     from eventreg.accounts.routes import bp as accounts_bp
     from eventreg.consultation.routes import bp as consultation_bp
+    from eventreg.evaluation.routes import bp as evaluation_bp
     from eventreg.mail.routes import bp as mail_bp
     from eventreg.main.routes import bp as main_bp
     from eventreg.moderation.routes import bp as moderation_bp
@@ -105,6 +106,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         mail_bp,
         privacy_bp,
         moderation_bp,
+        evaluation_bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

@@ -70,12 +70,13 @@ def init_app(app: Flask) -> None:
     # Listed explicitly: a renamed module fails loudly at start-up instead of silently losing commands.
     from eventreg.accounts import cli as accounts_cli
     from eventreg.consultation import cli as consultation_cli
+    from eventreg.evaluation import cli as evaluation_cli
     from eventreg.mail import cli as mail_cli
     from eventreg.privacy import cli as privacy_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
-    for module in (consultation_cli, accounts_cli, mail_cli, privacy_cli):
+    for module in (consultation_cli, accounts_cli, mail_cli, privacy_cli, evaluation_cli):
         module.init_app(app)
 
 

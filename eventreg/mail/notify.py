@@ -266,3 +266,15 @@ def notify_published_outcomes(session: Session, document) -> int:
         .order_by(Comment.id)
     ).all()
     return comments_decided(session, pending)
+
+
+def evaluation_invitation(session: Session, registration: Registration, *, link: str) -> OutboxMessage | None:
+    """After the session: the link to its evaluation form. Once per registration (the dedupe key)."""
+    return _registration_message(
+        session,
+        registration,
+        "evaluation_invitation",
+        _l("How was the session? Please give it your evaluation"),
+        link=link,
+        dedupe_key=f"evaluation:{registration.id}",
+    )

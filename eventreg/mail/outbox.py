@@ -36,8 +36,11 @@ def enqueue(
     """Add a message to the outbox in the current transaction; the worker sends it after commit.
 
     With a dedupe_key, a message already queued under that key is not queued again (returns None).
-    A message that could never leave (see mail/validation.py) raises Undeliverable and is not queued.
+    A message that could never leave (see mail/validation.py) raises Undeliverable and is not queued; a
+    registration without an e-mail (a walk-in) has nobody to send to: nothing is queued (returns None).
     """
+    if not (recipient or "").strip():
+        return None
     smtputf8 = bool(current_app.config.get("MAIL_SMTPUTF8")) if has_app_context() else False
     check_message(recipient, subject, smtputf8=smtputf8)
     if dedupe_key is not None:

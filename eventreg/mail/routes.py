@@ -136,7 +136,7 @@ def write():
         return render_template("mail_admin/write.html", form=form), 400
     try:
         with unit_of_work(db.session):
-            queued = services.write_to_session(
+            queued, unreachable = services.write_to_session(
                 db.session,
                 int(form.session_id.data),
                 subject=form.subject.data,
@@ -169,4 +169,13 @@ def write():
         ),
         "success",
     )
+    if unreachable:
+        flash(
+            ngettext(
+                "%(num)d participant has no e-mail address and could not be reached.",
+                "%(num)d participants have no e-mail address and could not be reached.",
+                unreachable,
+            ),
+            "warning",
+        )
     return redirect(url_for("mail.outbox", status="pending"), code=303)

@@ -103,15 +103,20 @@ def write_to_session(
     body: str,
     include_waitlisted: bool,
     by: User,
-) -> int:
-    """Queue the organiser's message for each registered participant. Returns how many."""
+) -> tuple[int, int]:
+    """Queue the organiser's message for each registered participant who gave an e-mail.
+
+    Returns (queued, unreachable): walk-ins registered without an address cannot be written to, and the
+    organiser is told how many they are rather than the count pretending they were reached.
+    """
     event_session = lock_one(session, EventSession, event_session_id, shared=True)
     if event_session is None:
         raise NoRecipients()
     people = recipients(session, event_session_id, include_waitlisted=include_waitlisted)
     if not people:
         raise NoRecipients()
-    for registration in people:
+    reachable = [r for r in people if (r.email or "").strip()]
+    for registration in reachable:
         notify.organiser_message(
             session, registration, subject.strip(), body.strip(), link=personal_link(registration)
         )
@@ -120,11 +125,12 @@ def write_to_session(
         by,
         "mail.write_to_session",
         event_session,
-        recipients=len(people),
+        recipients=len(reachable),
+        unreachable=len(people) - len(reachable),
         include_waitlisted=include_waitlisted,
     )
     session.flush()
-    return len(people)
+    return len(reachable), len(people) - len(reachable)
 
 
 def sessions_to_write_to(session: Session) -> list[EventSession]:

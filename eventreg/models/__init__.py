@@ -19,6 +19,7 @@ from .consultation import (
     ItemKind,
     ItemRelation,
 )
+from .evaluation import EvaluationAnswer, EvaluationRound
 from .events import (
     Consultation,
     EventSession,
@@ -40,6 +41,8 @@ __all__ = [
     "CommentSource",
     "CommentStatus",
     "Consultation",
+    "EvaluationAnswer",
+    "EvaluationRound",
     "Decision",
     "Document",
     "DocumentItem",

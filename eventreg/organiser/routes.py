@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from eventreg.accounts.auth import roles_required
 from eventreg.accounts.routes import is_safe_next
-from eventreg.collation import sort_key
 from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db
 from eventreg.forms import ConfirmForm
+from eventreg.i18n import local_time
 from eventreg.models import Consultation, EventSession, Registration, utcnow
+from eventreg.organiser import attendance as attendance_sheets
 from eventreg.organiser import services
+from eventreg.organiser.door import door_list
 from eventreg.organiser.forms import (
     ConsultationForm,
     CopySessionForm,
@@ -24,6 +26,7 @@ from eventreg.organiser.forms import (
 )
 from eventreg.registration import services as registration_services
 from eventreg.registration.routes import closed_message
+from eventreg.reports import exports
 from eventreg.vocabulary import REGIONS, REGISTRATION_STATUSES, SECTORS, SEXES
 
 bp = Blueprint("organiser", __name__, url_prefix="/<lang:lang_code>/organiser")
@@ -380,21 +383,57 @@ def registrations(session_id: int):
 @bp.get("/sessions/<int:session_id>/door")
 @roles_required("organiser")
 def door(session_id: int):
-    """The check-in list for a phone at the door: confirmed people, a search box, one button each."""
+    """The check-in list for a phone at the door: search first, one big button per confirmed person."""
     event_session = _get_session_or_404(session_id)
-    filters = services.RegistrationFilter(status="confirmed", q=request.args.get("q", "")[:200])
-    # At the door people give their name: the list is in alphabet order, Kyrgyz letters included.
-    rows = sorted(
-        services.find_registrations(db.session, session_id, filters), key=lambda r: sort_key(r.full_name)
-    )
+    q = request.args.get("q", "")[:200]
+    # The desk phone keeps this language when it opens a participant's link (in the participant's language).
+    session["desk_lang"] = g.lang
     return render_template(
         "organiser/door.html",
         event_session=event_session,
-        rows=rows,
-        q=filters.q,
+        rows=door_list(db.session, session_id, q),
+        q=q,
+        done=request.args.get("done", type=int),
         counts=services.registration_counts(db.session, [session_id])[session_id],
-        here=request.full_path.rstrip("?"),
+        local_time=local_time,
     )
+
+
+def _attendance_choices() -> tuple[str, int]:
+    contact = request.args.get("contact", "phone")
+    if contact not in attendance_sheets.CONTACT_CHOICES:
+        contact = "phone"
+    blank = request.args.get("blank", 10, type=int)
+    return contact, max(0, min(blank if blank is not None else 10, attendance_sheets.MAX_BLANK_ROWS))
+
+
+@bp.get("/sessions/<int:session_id>/attendance")
+@roles_required("organiser")
+def attendance(session_id: int):
+    """The attendance sheet as a page that prints as it is (A4 landscape); the DOCX is the same rows."""
+    event_session = _get_session_or_404(session_id)
+    contact, blank = _attendance_choices()
+    sheet = attendance_sheets.attendance_sheet(db.session, session_id, contact=contact, blank_rows=blank)
+    return render_template(
+        "organiser/attendance.html",
+        event_session=event_session,
+        sheet=sheet,
+        contact=contact,
+        blank=blank,
+        contact_choices=attendance_sheets.CONTACT_CHOICES,
+        page_counter_css=attendance_sheets.page_counter_css(),
+    )
+
+
+@bp.get("/sessions/<int:session_id>/attendance.docx")
+@roles_required("organiser")
+def attendance_docx(session_id: int):
+    event_session = _get_session_or_404(session_id)
+    contact, blank = _attendance_choices()
+    sheet = attendance_sheets.attendance_sheet(db.session, session_id, contact=contact, blank_rows=blank)
+    file = attendance_sheets.attendance_docx(sheet)
+    name = exports.stamped(f"attendance-{event_session.slug}-{g.lang}", "docx")
+    return exports.file_response(file, name, exports.DOCX_MIMETYPE)
 
 
 def _back(registration: Registration) -> str:
@@ -455,14 +494,27 @@ def check_in(registration_id: int):
     if not ConfirmForm().validate():
         abort(400)
     undo = request.form.get("undo") == "1"
+    now = utcnow()
     try:
         with unit_of_work(db.session):
-            registration_services.check_in(db.session, registration_id, by=_me(), undo=undo)
+            checked = registration_services.check_in(
+                db.session, registration_id, by=_me(), undo=undo, now=now
+            )
     except registration_services.NotConfirmed:
         flash(_("Only a confirmed participant can be checked in. Confirm the registration first."), "error")
     else:
         if undo:
             flash(_("%(name)s: check-in taken back.", name=registration.full_name), "info")
+        elif checked.checked_in_at is not None and checked.checked_in_at != now:
+            # A second scan or tap keeps the first time and says so, so nobody is let in twice unknowingly.
+            flash(
+                _(
+                    "%(name)s was already checked in at %(time)s.",
+                    name=registration.full_name,
+                    time=local_time(checked.checked_in_at),
+                ),
+                "warning",
+            )
         else:
             flash(_("%(name)s is checked in.", name=registration.full_name), "success")
     return redirect(_back(registration), code=303)
@@ -498,7 +550,8 @@ def walk_in(session_id: int):
                 status = 409
             else:
                 flash(_("%(name)s is registered and checked in.", name=registration.full_name), "success")
-                return redirect(url_for("organiser.door", session_id=session_id), code=303)
+                back = url_for("organiser.door", session_id=session_id, done=registration.id)
+                return redirect(f"{back}#reg-{registration.id}", code=303)
         else:
             status = 400
     return render_template(

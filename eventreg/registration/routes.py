@@ -15,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -229,6 +230,10 @@ def _at_the_desk() -> bool:
 @bp.get("/r/<token>")
 def registration_page(token: str):
     registration = _get_registration_or_404(token)
+    desk_lang = session.get("desk_lang") if _at_the_desk() else None
+    if desk_lang and desk_lang != g.lang and desk_lang in current_app.config["LANGUAGES"]:
+        # The QR link is in the participant's language; the desk phone stays in the organiser's.
+        return redirect(url_for("registration.registration_page", token=token, lang_code=desk_lang), code=303)
     # From BASE_URL like the e-mails, never from the Host header: the QR code may be printed or shown to
     # someone else's phone, and a forged Host must not end up in it.
     personal_url = personal_link(registration)
@@ -241,7 +246,11 @@ def registration_page(token: str):
         position=services.waitlist_position(db.session, registration),
         welcome=request.args.get("welcome") == "1",
         personal_url=personal_url,
-        qr_svg=personal_qr_svg(personal_url, _("QR code of your personal link")) if live else None,
+        # Only a confirmed place can be checked in: a waitlisted person is told what happens instead.
+        qr_svg=personal_qr_svg(personal_url, _("QR code of your personal link"))
+        if live and registration.status == RegistrationStatus.CONFIRMED
+        else None,
+        started=registration.session.starts_at <= utcnow(),
         # A calendar entry promises a seat: only for confirmed places (the waiting-list mail has none either).
         show_calendar=live and registration.status == RegistrationStatus.CONFIRMED,
         desk=desk,
@@ -286,6 +295,19 @@ def registration_calendar_file(token: str):
     return response
 
 
+def _refuse_after_start(registration: Registration):
+    """After the start the list is the record of the session: changes go through the organisers."""
+    if registration.session.starts_at <= utcnow():
+        flash(
+            _(
+                "The session has started: your registration can no longer be changed or cancelled here. Please ask the organisers."
+            ),
+            "warning",
+        )
+        return redirect(url_for("registration.registration_page", token=registration.token), code=303)
+    return None
+
+
 def _edit_form(registration: Registration) -> ParticipantForm:
     return ParticipantForm(
         formdata=None,
@@ -309,6 +331,8 @@ def edit_registration(token: str):
     if registration.status == RegistrationStatus.CANCELLED:
         flash(_("This registration is cancelled and can no longer be changed."), "warning")
         return redirect(url_for("registration.registration_page", token=token), code=303)
+    if (refused := _refuse_after_start(registration)) is not None:
+        return refused
     form = ParticipantForm() if request.method == "POST" else _edit_form(registration)
     status = 200
     if request.method == "POST":
@@ -316,6 +340,8 @@ def edit_registration(token: str):
             try:
                 with unit_of_work(db.session):
                     services.update_details(db.session, registration.id, form.details(g.lang))
+            except services.SessionStarted:
+                return _refuse_after_start(registration)
             except services.AlreadyRegistered:
                 form.email.errors = [_("Another registration for this session already uses this e-mail.")]
                 status = 409
@@ -333,10 +359,21 @@ def edit_registration(token: str):
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])
 def cancel_registration(token: str):
     registration = _get_registration_or_404(token)
+    if (
+        registration.status != RegistrationStatus.CANCELLED
+        and (refused := _refuse_after_start(registration)) is not None
+    ):
+        return refused
     form = ConfirmForm()
     if request.method == "POST" and form.validate():
-        with suppress(services.AlreadyCancelled), unit_of_work(db.session):  # a second click: the same answer
-            services.cancel_registration(db.session, registration.id)
+        try:
+            with (
+                suppress(services.AlreadyCancelled),
+                unit_of_work(db.session),
+            ):  # a second click: the same answer
+                services.cancel_registration(db.session, registration.id)
+        except services.SessionStarted:
+            return _refuse_after_start(registration)
         flash(_("Your registration is cancelled. Thank you for letting us know."), "success")
         return redirect(url_for("registration.registration_page", token=token), code=303)
     return render_template("registration/cancel.html", registration=registration, form=form)

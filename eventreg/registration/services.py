@@ -51,6 +51,10 @@ class RegistrationNotFound(RegistrationError):
     pass
 
 
+class SessionStarted(RegistrationError):
+    """The session has begun: the participant can no longer change or cancel (an organiser still can)."""
+
+
 @dataclass
 class ParticipantDetails:
     full_name: str
@@ -206,7 +210,8 @@ def register_participant(
 def promote_from_waitlist(session: Session, event_session: EventSession, now: datetime) -> list[Registration]:
     """Give free places to the people who have waited longest. The caller holds the session's lock."""
     require_unit_of_work(session)
-    if event_session.status != SessionStatus.PUBLISHED:
+    if event_session.status != SessionStatus.PUBLISHED or now >= event_session.starts_at:
+        # Once the session has begun, a freed seat goes to whoever is at the door, not to a late e-mail.
         return []
     free = availability.for_session(session, event_session, now).places_left
     if free <= 0:
@@ -317,6 +322,8 @@ def cancel_registration(
     event_session, registration = _lock_registration(session, registration_id)
     if registration.status == RegistrationStatus.CANCELLED:
         raise AlreadyCancelled()
+    if now >= event_session.starts_at:
+        raise SessionStarted()
     checks_done(session)
     registration.status = RegistrationStatus.CANCELLED.value
     registration.cancelled_at = now
@@ -334,9 +341,11 @@ def update_details(
     """Change a person's details; the status and place in the queue stay as they are."""
     now = now or utcnow()
     email_normalized = normalise_email(details.email)
-    _event_session, registration = _lock_registration(session, registration_id)
+    event_session, registration = _lock_registration(session, registration_id)
     if registration.status == RegistrationStatus.CANCELLED:
         raise AlreadyCancelled()
+    if now >= event_session.starts_at:
+        raise SessionStarted()
     if email_normalized != registration.email_normalized:
         other = _find_live(session, registration.session_id, email_normalized)
         if other is not None and other.id != registration.id:

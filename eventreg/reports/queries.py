@@ -102,6 +102,7 @@ class Table:
     rows: Iterable[tuple]
     total: tuple | None = None
     notes: list[str] = field(default_factory=list)
+    autofilter: bool = False  # a data list to sort and filter in a spreadsheet, not a summary
 
     @property
     def headers(self) -> list[str]:
@@ -814,6 +815,7 @@ def registration_list(session: Session, f: Filters, contacts: bool, lang: str | 
         title=_l("Participant list"),
         columns=registration_list_columns(contacts),
         rows=rows(),
+        autofilter=True,
     )
 
 

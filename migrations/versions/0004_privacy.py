@@ -1,7 +1,7 @@
 """privacy: consent records the notice version; erasure and anonymisation are recorded
 
 Revision ID: 0004_privacy
-Revises: 0002_versions
+Revises: 0003_evaluations
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import eventreg.models.common
 
 revision = "0004_privacy"
-down_revision = "0002_versions"
+down_revision = "0003_evaluations"
 branch_labels = None
 depends_on = None
 
