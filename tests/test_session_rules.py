@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from eventreg.db import unit_of_work
 from eventreg.models import OutboxMessage, Registration
 from eventreg.registration import services
 from tests.auth_helpers import login_as, make_user
@@ -31,7 +32,8 @@ def test_no_promotion_from_the_waiting_list_once_the_session_has_started(app, db
     waiting = make_registration(db_session, event, status="waitlisted")
     organiser = make_user(db_session, role="organiser")
     # An organiser still can cancel after the start; the freed seat is not handed out by e-mail.
-    _reg, promoted = services.set_status_by_organiser(db_session, seated.id, "cancelled", by=organiser)
+    with unit_of_work(db_session):
+        _reg, promoted = services.set_status_by_organiser(db_session, seated.id, "cancelled", by=organiser)
     assert promoted == []
     assert db_session.get(Registration, waiting.id, populate_existing=True).status == "waitlisted"
     assert outbox(db_session, "registration_promoted") == []
@@ -41,7 +43,8 @@ def test_before_the_start_a_cancellation_still_promotes(app, db_session):
     event = make_event_session(db_session, capacity=1)
     seated = make_registration(db_session, event)
     waiting = make_registration(db_session, event, status="waitlisted")
-    _reg, promoted = services.cancel_registration(db_session, seated.id)
+    with unit_of_work(db_session):
+        _reg, promoted = services.cancel_registration(db_session, seated.id)
     assert [r.id for r in promoted] == [waiting.id]
 
 
@@ -60,7 +63,8 @@ def test_participant_cannot_change_or_cancel_after_the_start(client, db_session)
     assert again.status == "confirmed" and again.full_name == reg.full_name
     # and the service itself refuses, whoever calls it
     try:
-        services.cancel_registration(db_session, reg.id)
+        with unit_of_work(db_session):
+            services.cancel_registration(db_session, reg.id)
     except services.SessionStarted:
         pass
     else:
