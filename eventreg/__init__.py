@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Listed explicitly: a renamed module fails loudly at start-up instead of silently dropping its URLs.
     from eventreg.accounts.routes import bp as accounts_bp
+    from eventreg.api.routes import bp as api_bp
     from eventreg.consultation.routes import bp as consultation_bp
     from eventreg.mail.routes import bp as mail_bp
     from eventreg.main.routes import bp as main_bp
@@ -94,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         reports_bp,
         mail_bp,
         moderation_bp,
+        api_bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
