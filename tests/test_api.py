@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -49,7 +50,7 @@ def test_openapi_is_valid_and_lists_every_api_route(client, app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         assert path in spec["paths"], f"{path} missing from openapi.json"
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in spec["paths"][path], f"{method} {path} missing"
@@ -140,6 +141,10 @@ def test_decisions_and_counts(client, db_session, draft):
     )
     make_comment(db_session, document, None, status="published")
     make_comment(db_session, document, None, status="hidden")
+    url = f"/api/v1/consultations/{consultation.slug}/decisions?lang=en"
+    assert client.get(url).get_json()["items"] == [], "decisions are public once the results are"
+    document.results_published = True
+    db_session.commit()
     decisions = client.get(f"/api/v1/consultations/{consultation.slug}/decisions?lang=en").get_json()
     (decided,) = decisions["items"]
     assert decided["decision"] == {"code": "partly_accepted", "label": "Partly accepted"}

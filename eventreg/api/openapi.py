@@ -57,6 +57,18 @@ def _path(name: str, description: str) -> dict:
 SLUG = _path("slug", "The consultation's (or session's) short name in its address.")
 KEY = _path("key", "The document's key, e.g. strategy or action-plan.")
 BEARER = [{"apiKey": []}]
+REPORT_FILTERS = (
+    "consultation",
+    "document",
+    "session",
+    "region",
+    "sector",
+    "sex",
+    "kind",
+    "decision",
+    "date_from",
+    "date_to",
+)
 
 
 def _page_of(schema: str) -> dict:
@@ -174,6 +186,59 @@ SCHEMAS = {
         },
     },
     "Counts": {"type": "object"},
+    "Registration": {"type": "object", "description": "A registration with the person's details."},
+    "FullComment": {"type": "object", "description": "A comment with its moderation state and author."},
+    "Report": {
+        "type": "object",
+        "properties": {
+            "report": {"type": "string"},
+            "title": {"type": "string"},
+            "columns": {"type": "array", "items": {"type": "object"}},
+            "rows": {"type": "array", "items": {"type": "array"}},
+            "total": {"type": ["array", "null"]},
+        },
+    },
+    "PaperCommentInput": {
+        "type": "object",
+        "required": [
+            "document",
+            "source",
+            "language",
+            "kind",
+            "body",
+            "author_name",
+            "sector",
+            "region",
+            "sex",
+        ],
+        "properties": {
+            "document": {"type": "integer", "description": "Id of the current version of the document."},
+            "item_number": {"type": "string"},
+            "event_session": {"type": "integer"},
+            "source": {"type": "string", "enum": ["paper", "spoken", "letter", "email"]},
+            "language": {"type": "string"},
+            "kind": {"type": "string"},
+            "body": {"type": "string"},
+            "proposed_wording": {"type": "string"},
+            "author_name": {"type": "string"},
+            "organisation": {"type": "string"},
+            "sector": {"type": "string"},
+            "region": {"type": "string"},
+            "sex": {"type": "string"},
+            "email": {"type": "string"},
+        },
+    },
+    "DecisionInput": {
+        "type": "object",
+        "required": ["decision"],
+        "properties": {
+            "decision": {"type": "string", "enum": ["accepted", "partly_accepted", "rejected", "noted"]},
+            "part": {"type": "string"},
+            "justification_ru": {"type": "string"},
+            "justification_ky": {"type": "string"},
+            "justification_en": {"type": "string"},
+        },
+    },
     "RegistrationInput": {
         "type": "object",
         "required": [
@@ -332,7 +397,7 @@ def paths() -> dict:
             ],
         ),
         "/api/v1/consultations/{slug}/decisions": _get(
-            "Decisions on published comments, with the justification",
+            "Decisions with their justification, for documents whose results are published",
             _page_of("Comment"),
             [
                 SLUG,
@@ -342,6 +407,63 @@ def paths() -> dict:
             ],
         ),
         "/api/v1/consultations/{slug}/counts": _get("Aggregated counts", _ref("Counts"), [SLUG]),
+        # With an API key.
+        "/api/v1/consultations/{slug}/registrations": _get(
+            "Registrations with personal details (organiser key)",
+            _page_of("Registration"),
+            [SLUG, CURSOR, LIMIT],
+            secured=True,
+        ),
+        "/api/v1/consultations/{slug}/all-comments": _get(
+            "Every comment in any moderation state, with the author's details (organiser key)",
+            _page_of("FullComment"),
+            [SLUG, CURSOR, LIMIT],
+            secured=True,
+        ),
+        "/api/v1/report-rows": _get(
+            "Names of the reports (analyst or organiser key)", {"type": "object"}, [], secured=True
+        ),
+        "/api/v1/report-rows/{name}": _get(
+            "One report's rows, filtered like the dashboards (analyst or organiser key; contacts only for organisers)",
+            _ref("Report"),
+            [
+                _path("name", "A name from /api/v1/report-rows, e.g. comments-by-region."),
+                *[
+                    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                    for name in REPORT_FILTERS
+                ],
+            ],
+            secured=True,
+        ),
+        "/api/v1/paper-comments": _post(
+            "Type in a comment given on paper, aloud, by letter or e-mail (organiser key)",
+            "PaperCommentInput",
+            "FullComment",
+            [],
+            secured=True,
+        ),
+        "/api/v1/comments/{comment_id}/decision": {
+            "post": {
+                **_post(
+                    "Record the drafters' decision on a comment (organiser key)",
+                    "DecisionInput",
+                    "FullComment",
+                    [
+                        {
+                            "name": "comment_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    ],
+                    secured=True,
+                )["post"],
+                "responses": {
+                    "200": _json(_ref("FullComment"), "Recorded (changed says whether anything changed)"),
+                    **{code: PROBLEM for code in ("400", "401", "403", "404", "409", "415", "422", "503")},
+                },
+            }
+        },
     }
 
 

@@ -232,9 +232,11 @@ def comments(slug: str):
 
 @bp.get("/consultations/<slug>/decisions")
 def decisions(slug: str):
-    """The drafters' decisions on published comments, with the justification."""
+    """The drafters' decisions with their justification, once the document's results are published."""
     consultation_row = _consultation_or_404(slug)
-    stmt = _published_comments_stmt(consultation_row).where(Comment.decision.is_not(None))
+    stmt = _published_comments_stmt(consultation_row).where(
+        Comment.decision.is_not(None), Document.results_published.is_(True)
+    )
     return jsonify(_comment_page(stmt, serialise.decision))
 
 
@@ -256,6 +258,7 @@ def counts(slug: str):
             Document.consultation_id == consultation_row.id,
             Comment.status == CommentStatus.PUBLISHED.value,
             Comment.decision.is_not(None),
+            Document.results_published.is_(True),
         )
         .group_by(Comment.decision)
     )
@@ -394,3 +397,7 @@ def reference():
     from eventreg.api.openapi import document as openapi_document
 
     return render_template("api/reference.html", spec=openapi_document())
+
+
+# The views that need an API key register on the same blueprint.
+from eventreg.api import staff  # noqa: E402,F401

@@ -3,6 +3,7 @@
 from eventreg.db import Base
 
 from .accounts import AuditEntry, Role, User
+from .api_keys import ApiKey
 from .common import utcnow
 from .consultation import (
     Comment,
@@ -29,6 +30,7 @@ from .events import (
 from .mail import OutboxMessage, OutboxStatus
 
 __all__ = [
+    "ApiKey",
     "AuditEntry",
     "Base",
     "Comment",
