@@ -321,3 +321,45 @@ def test_parallel_api_and_form_registrations_share_the_capacity(database_url, tm
     assert all(status < 500 for status in statuses), statuses
     assert len(rows) == CAPACITY and all(r.status == "confirmed" for r in rows)
     assert sorted(statuses).count(201) + sorted(statuses).count(303) == CAPACITY
+
+
+# --- open data ----------------------------------------------------------------------------------------
+
+
+def test_open_data_as_csv_and_json_with_licence_and_stable_ids(client, db_session, draft):
+    import csv
+    import io
+
+    consultation, document = draft
+    item = item_of(db_session, document, "1.1")
+    first = make_comment(
+        db_session,
+        document,
+        item,
+        status="published",
+        body="=HYPERLINK(1) ң ө ү",
+        decision="accepted",
+        justification={"en": "Agreed"},
+    )
+    make_comment(db_session, document, None, status="new", body="not published")
+    second = make_comment(db_session, document, None, status="published", show_name=True)
+    url = f"/api/v1/consultations/{consultation.slug}/open-data"
+    data = client.get(url + ".json?lang=en")
+    assert data.status_code == 200 and 'rel="license"' in data.headers["Link"]
+    body = data.get_json()
+    assert body["licence"]["name"] == "CC BY 4.0" and body["generated_at"].endswith("Z")
+    assert [c["comment_id"] for c in body["comments"]] == [first.id, second.id]
+    assert body["comments"][0]["decision"] == "", "decisions wait for the results to be published"
+    assert body["comments"][1]["author"].startswith("Айгүл Токтогулова")
+    document.results_published = True
+    db_session.commit()
+    table = client.get(url + ".csv?lang=en")
+    raw = table.get_data()
+    assert raw.startswith("\ufeff".encode()) and table.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [int(r["comment_id"]) for r in rows] == [first.id, second.id]
+    assert rows[0]["body"] == "'=HYPERLINK(1) ң ө ү", "no cell runs as a formula"
+    assert rows[0]["decision"] == "accepted" and rows[0]["justification"] == "Agreed"
+    assert "@" not in raw.decode("utf-8-sig"), "no e-mail address leaves"
+    page = client.get(f"/en/results/{consultation.slug}/strategy").get_data(as_text=True)
+    assert f"/api/v1/consultations/{consultation.slug}/open-data.csv" in page and "CC BY 4.0" in page

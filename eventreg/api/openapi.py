@@ -407,6 +407,18 @@ def paths() -> dict:
             ],
         ),
         "/api/v1/consultations/{slug}/counts": _get("Aggregated counts", _ref("Counts"), [SLUG]),
+        "/api/v1/consultations/{slug}/open-data.json": _get(
+            "Open data (CC BY 4.0): published comments with stable ids and, once results are published, decisions",
+            {"type": "object"},
+            [SLUG],
+        ),
+        "/api/v1/consultations/{slug}/open-data.csv": {
+            "get": {
+                "summary": "The same open data as CSV (UTF-8 with a byte-order mark); licence in the Link header",
+                "parameters": [LANG, SLUG],
+                "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "404": PROBLEM},
+            }
+        },
         # With an API key.
         "/api/v1/consultations/{slug}/registrations": _get(
             "Registrations with personal details (organiser key)",

@@ -399,5 +399,5 @@ def reference():
     return render_template("api/reference.html", spec=openapi_document())
 
 
-# The views that need an API key register on the same blueprint.
-from eventreg.api import staff  # noqa: E402,F401
+# Open data and the views that need an API key register on the same blueprint.
+from eventreg.api import open_data, staff  # noqa: E402,F401
