@@ -78,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Listed explicitly: a renamed module fails loudly at start-up instead of silently dropping its URLs.
     from eventreg.accounts.routes import bp as accounts_bp
     from eventreg.api.routes import bp as api_bp
+    from eventreg.capture.routes import bp as capture_bp
     from eventreg.consultation.routes import bp as consultation_bp
     from eventreg.mail.routes import bp as mail_bp
     from eventreg.main.routes import bp as main_bp
@@ -96,6 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         mail_bp,
         moderation_bp,
         api_bp,
+        capture_bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

@@ -4,6 +4,7 @@ from eventreg.db import Base
 
 from .accounts import AuditEntry, Role, User
 from .api_keys import ApiKey
+from .capture import CapturedRow
 from .common import utcnow
 from .consultation import (
     Comment,
@@ -33,6 +34,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "CapturedRow",
     "Comment",
     "CommentDecisionChange",
     "CommentGroup",
