@@ -75,6 +75,9 @@ def test_sessions_show_places_left_and_page_with_a_cursor(client, db_session):
     assert [s["slug"] for s in first["items"]] == [s.slug for s in sessions[:2]]
     assert first["items"][0]["places_left"] == 3 and first["items"][0]["registration_open"] is True
     assert first["items"][0]["region"] == {"code": "KG-N", "label": "Naryn Region"}
+    assert "/api/v1/sessions?" in first["next"] and "lang=en" in first["next"]
+    tricky = client.get("/api/v1/sessions?limit=1&endpoint=x&_external=1&_anchor=a")
+    assert tricky.status_code == 200 and "#" not in tricky.get_json()["next"]
     second = client.get(first["next"]).get_json()
     assert [s["slug"] for s in second["items"]] == [sessions[2].slug]
     assert second["next_cursor"] is None
@@ -363,3 +366,17 @@ def test_open_data_as_csv_and_json_with_licence_and_stable_ids(client, db_sessio
     assert "@" not in raw.decode("utf-8-sig"), "no e-mail address leaves"
     page = client.get(f"/en/results/{consultation.slug}/strategy").get_data(as_text=True)
     assert f"/api/v1/consultations/{consultation.slug}/open-data.csv" in page and "CC BY 4.0" in page
+
+
+def test_a_cross_site_preflight_for_a_write_is_not_granted(client, db_session):
+    event = make_event_session(db_session)
+    preflight = client.options(
+        f"/api/v1/sessions/{event.slug}/registrations",
+        headers={
+            "Origin": "https://elsewhere.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    assert "Access-Control-Allow-Headers" not in preflight.headers

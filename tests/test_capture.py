@@ -170,10 +170,35 @@ def test_fill_preview_import_and_upload_again_without_duplicates(setup, db_sessi
     assert len(list(db_session.scalars(select(CapturedRow)))) == 5
 
 
+def _zip_with(name: str, content: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, content)
+    return out.getvalue()
+
+
 def test_a_file_that_is_not_a_capture_workbook_is_refused(setup):
-    client, _event, _document, _organiser = setup
-    response = upload(client, b"not a workbook at all")
-    assert response.status_code == 400 and "not a capture workbook" in response.get_data(as_text=True)
+    from openpyxl import Workbook
+
+    client, event, document, _organiser = setup
+    plain = io.BytesIO()
+    Workbook().save(plain)
+    without_meta = load_workbook(io.BytesIO(download(client, event, document)))
+    del without_meta["meta"]
+    stripped = io.BytesIO()
+    without_meta.save(stripped)
+    broken = download(client, event, document)[:-200]
+    for data in (
+        b"not a workbook at all",
+        _zip_with("xl/workbook.xml", b"<broken"),
+        plain.getvalue(),
+        stripped.getvalue(),
+        broken,
+    ):
+        response = upload(client, data)
+        assert response.status_code == 400 and "not a capture workbook" in response.get_data(as_text=True)
 
 
 def test_session_and_document_of_different_consultations_are_refused(setup, db_session):

@@ -87,7 +87,13 @@ def paginate(session, stmt, model, serialise, limit: int | None = None) -> dict:
     body = {"items": [serialise(row) for row in rows], "next_cursor": None, "next": None}
     if more:
         cursor = encode_cursor(rows[-1].id)
-        args = {**request.view_args, **request.args.to_dict(), "cursor": cursor}
+        # The query is kept (filters, language), but never allowed to override the route or url_for's options.
+        query = {
+            key: value
+            for key, value in request.args.to_dict().items()
+            if key not in request.view_args and key != "endpoint" and not key.startswith("_")
+        }
+        args = {**query, **request.view_args, "cursor": cursor}
         body["next_cursor"] = cursor
         body["next"] = url_for(request.endpoint, **args)
     return body

@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
@@ -258,61 +257,69 @@ def read_workbook(data: bytes, item_numbers: set[str] | None = None) -> Capture:
     """
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError):
+    except Exception:  # an uploaded file may be anything: a broken zip, broken XML, another format
         raise WorkbookUnreadable() from None
     try:
-        workbook_id, session_id, document_id = _meta(workbook)
-        capture = Capture(workbook_id, session_id, document_id)
-        maps = {name: _label_map(vocabulary) for name, vocabulary in VOCABULARIES.items()}
-        for lang in languages():
-            if lang not in workbook.sheetnames:
-                continue
-            for number, values in enumerate(workbook[lang].iter_rows(min_row=2, values_only=True), start=2):
-                cells = [_text(v) for v in values[: len(FIELDS)]] + [""] * (len(FIELDS) - len(values))
-                body, wording = cells[COL["comment"]], cells[COL["wording"]]
-                if not body and not wording:
-                    continue
-                problems = []
-                codes = {}
-                for name in VOCABULARIES:
-                    raw = cells[COL[name]]
-                    codes[name] = maps[name].get(raw.casefold(), "")
-                    if not codes[name]:
-                        problems.append(
-                            _(
-                                "%(column)s: please choose one of the options offered.",
-                                column=_column_name(name),
-                            )
-                        )
-                if not body:
-                    problems.append(_("The comment is empty."))
-                if len(body) > BODY_MAX or len(wording) > WORDING_MAX:
-                    problems.append(_("Please use at most %(max)d characters.", max=BODY_MAX))
-                item_number = cells[COL["item"]].rstrip(".")
-                if item_number and item_numbers is not None and item_number not in item_numbers:
-                    problems.append(_("This document has no item with this number."))
-                if problems:
-                    capture.problems += [Problem(lang, number, message) for message in problems]
-                    continue
-                row = CapturedInput(
-                    sheet=lang,
-                    row=number,
-                    row_id=cells[COL["row_id"]][:40],
-                    language=lang,
-                    item_number=item_number,
-                    body=body,
-                    kind=codes["kind"],
-                    wording=wording,
-                    name=cells[COL["name"]][:200],
-                    organisation=cells[COL["organisation"]][:300],
-                    sector=codes["sector"],
-                    region=codes["region"],
-                    sex=codes["sex"],
-                )
-                row.fingerprint = fingerprint(workbook_id, row)
-                capture.rows.append(row)
+        return _read_rows(workbook, item_numbers)
+    except WorkbookUnreadable:
+        raise
+    except Exception:  # read-only sheets are parsed while iterating, so broken XML shows up here
+        raise WorkbookUnreadable() from None
     finally:
         workbook.close()
+
+
+def _read_rows(workbook, item_numbers: set[str] | None) -> Capture:
+    workbook_id, session_id, document_id = _meta(workbook)
+    capture = Capture(workbook_id, session_id, document_id)
+    maps = {name: _label_map(vocabulary) for name, vocabulary in VOCABULARIES.items()}
+    for lang in languages():
+        if lang not in workbook.sheetnames:
+            continue
+        for number, values in enumerate(workbook[lang].iter_rows(min_row=2, values_only=True), start=2):
+            cells = [_text(v) for v in values[: len(FIELDS)]] + [""] * (len(FIELDS) - len(values))
+            body, wording = cells[COL["comment"]], cells[COL["wording"]]
+            if not body and not wording:
+                continue
+            problems = []
+            codes = {}
+            for name in VOCABULARIES:
+                raw = cells[COL[name]]
+                codes[name] = maps[name].get(raw.casefold(), "")
+                if not codes[name]:
+                    problems.append(
+                        _(
+                            "%(column)s: please choose one of the options offered.",
+                            column=_column_name(name),
+                        )
+                    )
+            if not body:
+                problems.append(_("The comment is empty."))
+            if len(body) > BODY_MAX or len(wording) > WORDING_MAX:
+                problems.append(_("Please use at most %(max)d characters.", max=BODY_MAX))
+            item_number = cells[COL["item"]].rstrip(".")
+            if item_number and item_numbers is not None and item_number not in item_numbers:
+                problems.append(_("This document has no item with this number."))
+            if problems:
+                capture.problems += [Problem(lang, number, message) for message in problems]
+                continue
+            row = CapturedInput(
+                sheet=lang,
+                row=number,
+                row_id=cells[COL["row_id"]][:40],
+                language=lang,
+                item_number=item_number,
+                body=body,
+                kind=codes["kind"],
+                wording=wording,
+                name=cells[COL["name"]][:200],
+                organisation=cells[COL["organisation"]][:300],
+                sector=codes["sector"],
+                region=codes["region"],
+                sex=codes["sex"],
+            )
+            row.fingerprint = fingerprint(workbook_id, row)
+            capture.rows.append(row)
     return capture
 
 
