@@ -86,6 +86,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Listed explicitly: a renamed module fails loudly at start-up instead of silently dropping its URLs.
     from eventreg.accounts.routes import bp as accounts_bp
+    from eventreg.api.routes import bp as api_bp
+    from eventreg.capture.routes import bp as capture_bp
     from eventreg.consultation.routes import bp as consultation_bp
     from eventreg.evaluation.routes import bp as evaluation_bp
     from eventreg.mail.routes import bp as mail_bp
@@ -107,6 +109,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         privacy_bp,
         moderation_bp,
         evaluation_bp,
+        api_bp,
+        capture_bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

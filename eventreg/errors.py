@@ -44,6 +44,8 @@ def _resend_fields() -> list[tuple[str, str]]:
 
 
 def _render(code: int, error: Exception | None = None):
+    if request.path.startswith("/api/"):
+        return _api_problem(code)
     if not g.get("lang"):
         g.lang = language_from_path(request.path) or best_language()
     try:
@@ -55,6 +57,22 @@ def _render(code: int, error: Exception | None = None):
     kept = _typed_text() if code in (400, 409, 429, 503) else []
     resend = _resend_fields() if code == 503 else []
     return render_template("errors/error.html", code=code, error=error, kept=kept, resend=resend), code
+
+
+def _api_problem(code: int):
+    """The API answers every error, even one raised before its views (no route, CSRF), as JSON."""
+    from eventreg.api.common import choose_language
+    from eventreg.api.problems import problem
+
+    if not g.get("lang"):
+        g.lang = choose_language()
+    try:
+        from eventreg.extensions import db
+
+        db.session.rollback()
+    except Exception:  # the database itself may be what failed; the answer must still be given
+        log.debug("rollback before problem response failed", exc_info=True)
+    return problem(code), code
 
 
 def init_app(app: Flask) -> None:

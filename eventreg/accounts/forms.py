@@ -74,3 +74,12 @@ class PasswordResetForm(BaseForm):
         _l("New password again"),
         validators=[required(), EqualTo("password", message=_l("The two passwords are not the same."))],
     )
+
+
+class ApiKeyForm(BaseForm):
+    name = StringField(
+        _l("What the key is for (e.g. the ministry's dashboard)"),
+        filters=[strip],
+        validators=[required(), max_length(200)],
+    )
+    role = SelectField(_l("Role"), choices=_role_choices, validators=[required(), one_of(ROLE_LABELS)])

@@ -9,7 +9,14 @@ from flask_login import current_user, login_user, logout_user
 from eventreg import ratelimit
 from eventreg.accounts import services
 from eventreg.accounts.auth import LoggedInUser, roles_required
-from eventreg.accounts.forms import ROLE_LABELS, LoginForm, PasswordResetForm, RoleForm, UserCreateForm
+from eventreg.accounts.forms import (
+    ROLE_LABELS,
+    ApiKeyForm,
+    LoginForm,
+    PasswordResetForm,
+    RoleForm,
+    UserCreateForm,
+)
 from eventreg.db import unit_of_work
 from eventreg.extensions import db, limiter
 from eventreg.forms import ConfirmForm, id_param
@@ -230,3 +237,62 @@ def audit_log():
         user_id=user_id,
         action=action,
     )
+
+
+# --- admin: API keys ---------------------------------------------------------------------------------
+
+
+def _api_keys_page(form: ApiKeyForm, status: int = 200, new_key: str | None = None):
+    from eventreg.api.keys import list_api_keys
+
+    return (
+        render_template(
+            "admin/api_keys.html",
+            keys=list_api_keys(db.session),
+            form=form,
+            role_labels=ROLE_LABELS,
+            new_key=new_key,
+            revoke_form=ConfirmForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/admin/api-keys")
+@roles_required("admin")
+def api_keys():
+    return _api_keys_page(ApiKeyForm(formdata=None, role=Role.ANALYST.value))
+
+
+@bp.post("/admin/api-keys")
+@roles_required("admin")
+def create_api_key():
+    from eventreg.api.keys import create_api_key as create
+
+    form = ApiKeyForm()
+    if not form.validate():
+        return _api_keys_page(form, 400)
+    with unit_of_work(db.session):
+        key, secret = create(db.session, form.name.data, form.role.data, by=current_user.user)
+    # Shown on this answer only (never redirected to, never stored): copy it now or make a new one.
+    response, status = _api_keys_page(ApiKeyForm(formdata=None, role=Role.ANALYST.value), 201, new_key=secret)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/admin/api-keys/<int:key_id>/revoke")
+@roles_required("admin")
+def revoke_api_key(key_id: int):
+    from eventreg.api.keys import revoke_api_key as revoke
+
+    form = ConfirmForm()
+    if not form.validate():
+        abort(400)
+    with unit_of_work(db.session):
+        key = revoke(db.session, key_id, by=current_user.user)
+    if key is None:
+        abort(404)
+    flash(
+        _("The key “%(name)s” is revoked. Programs using it are refused from now on.", name=key.name),
+        "success",
+    )
+    return redirect(url_for("accounts.api_keys"), code=303)

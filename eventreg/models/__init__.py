@@ -3,6 +3,8 @@
 from eventreg.db import Base
 
 from .accounts import AuditEntry, Role, User
+from .api_keys import ApiKey
+from .capture import CapturedRow
 from .common import utcnow
 from .consultation import (
     Comment,
@@ -32,8 +34,10 @@ from .events import (
 from .mail import OutboxMessage, OutboxStatus
 
 __all__ = [
+    "ApiKey",
     "AuditEntry",
     "Base",
+    "CapturedRow",
     "Comment",
     "CommentDecisionChange",
     "CommentGroup",

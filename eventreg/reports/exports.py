@@ -137,6 +137,15 @@ DATE_FORMAT = "yyyy-mm-dd"
 PAPER_A4 = 9  # the OOXML paper-size code
 
 
+def _xlsx_value(value):
+    """A plain value for a workbook built cell by cell (the capture workbook): never a formula, no control
+    characters. The reports' sheets use `_xlsx_cell`, which keeps formula-like text without an apostrophe."""
+    value = neutralise(value)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def _xlsx_cell(sheet, value, alignment: Alignment, font: Font | None = None) -> WriteOnlyCell:
     """One cell: text that looks like a formula is stored as text (no apostrophe shown), dates as dates."""
     if isinstance(value, str):

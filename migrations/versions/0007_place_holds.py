@@ -1,7 +1,7 @@
 """Places held until the participant confirms from their e-mail.
 
-Revision ID: 0006_place_holds
-Revises: 0004_privacy
+Revision ID: 0007_place_holds
+Revises: 0006_captured_rows
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import eventreg.models.common
 
-revision = "0006_place_holds"
-down_revision = "0004_privacy"
+revision = "0007_place_holds"
+down_revision = "0006_captured_rows"
 branch_labels = None
 depends_on = None
 
