@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test lint format translations translations-compile install install-dev migrate demo bench bench-reports clean
+.PHONY: run test lint format translations translations-compile install install-dev axe migrate demo bench bench-reports clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,16 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# axe-core for the accessibility browser tests, at the version package-lock.json pins (npm's registry).
+# Without npm the axe tests skip (or fail where EVENTREG_REQUIRE_BROWSER=1, as in CI).
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts --silent && touch $@; \
+	else echo "npm not found: the axe-core accessibility tests will be skipped"; fi
+
+axe: node_modules/axe-core/axe.min.js
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev axe
 
 migrate: install
 	EVENTREG_ENV=$${EVENTREG_ENV:-development} $(FLASK) db upgrade
@@ -63,4 +71,4 @@ bench-reports: install-dev
 	$(BIN)/python -m bench.run reports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

@@ -31,14 +31,19 @@ def chromium_or_skip() -> str:
 
 
 @contextmanager
-def browser_page(*, javascript: bool = True, phone: bool = True, locale: str = "ru-RU"):
+def browser_page(
+    *, javascript: bool = True, phone: bool = True, locale: str = "ru-RU", bypass_csp: bool = False
+):
     from playwright.sync_api import sync_playwright
 
     executable = chromium_or_skip()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         viewport = {"width": 375, "height": 740} if phone else {"width": 1280, "height": 900}
-        context = browser.new_context(viewport=viewport, java_script_enabled=javascript, locale=locale)
+        # bypass_csp lets a test inject its own tool (axe-core) into pages whose policy forbids scripts.
+        context = browser.new_context(
+            viewport=viewport, java_script_enabled=javascript, locale=locale, bypass_csp=bypass_csp
+        )
         try:
             yield context.new_page()
         finally:
