@@ -17,7 +17,7 @@ from tests.auth_helpers import login_as, make_user
 from tests.factories import csrf_token, make_event_session, registration_form
 from tests.factories_moderation import make_document
 from tests.factories_organiser import make_registration
-from tests.test_moderation import document_consultation, paper_form
+from tests.moderation.test_moderation import document_consultation, paper_form
 
 COMMENTS = "/en/organiser/comments"
 

@@ -24,9 +24,9 @@ from eventreg.registration.links import personal_link
 from tests.auth_helpers import login_as, make_user
 from tests.factories import csrf_token, make_event_session, now
 from tests.factories_mail import SMTPServer, calendar_event, parts
-from tests.test_mail import register
+from tests.mail.test_mail import register
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from eventreg.consultation.importer import parse_files
 from tests.docx_builder import number, numbered_list, restart, to_bytes
 from tests.factories_consultation import LANGS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 WORDS = {
     "ru": ("Проект стратегии", "Анализ", "Экономика", "Кредиты", "Детсады", "Задачи", "Цель", "Равенство"),

@@ -125,7 +125,7 @@ def test_every_public_page_is_small_and_script_free(client, db_session, runner):
 
 def test_security_headers_and_private_personal_pages(client, db_session):
     from tests.factories import make_event_session
-    from tests.test_registration import register
+    from tests.registration.test_registration import register
 
     event = make_event_session(db_session)
     listing = client.get("/ru/")

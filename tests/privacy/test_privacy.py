@@ -11,7 +11,7 @@ from eventreg.models import Comment, OutboxMessage, Registration
 from eventreg.privacy.notice import PRIVACY_NOTICE_VERSION
 from tests.factories import csrf_token, make_consultation, make_event_session, now
 from tests.factories_consultation import make_comment, make_document
-from tests.test_mail import register
+from tests.mail.test_mail import register
 
 
 def registrations(db_session) -> list[Registration]:
