@@ -115,10 +115,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)
+    from eventreg.evaluation.services import open_due_evaluations
     from eventreg.registration.services import release_all_expired_holds
 
-    # What the background worker does besides mail; the mail package itself knows no area.
-    app.extensions["eventreg.worker_steps"] = [release_all_expired_holds]
+    # What the background worker does besides mail, each step its own unit of work; the mail package
+    # itself knows no area. Held places that ran out go to the waiting list; sessions that have just
+    # ended open their evaluation and invite the people who came.
+    app.extensions["eventreg.worker_steps"] = [release_all_expired_holds, open_due_evaluations]
     from eventreg.mail.readiness import warn_at_start_up
 
     warn_at_start_up(app)

@@ -184,3 +184,11 @@ def test_summary_by_sex_and_sector_equals_the_download(app, client, db_session, 
     assert len(rows) == 4
     flat = " ".join(" ".join(r) for r in rows)
     assert "@example.kg" not in flat and "+996" not in flat  # no contact data
+
+
+def test_the_worker_invites_after_a_session_ends_without_a_cron_line(db_session, people, runner, smtp_server):
+    result = runner.invoke(args=["mail", "work", "--max-loops", "1"])
+    assert result.exit_code == 0, result.output
+    runner.invoke(args=["mail", "work", "--max-loops", "1"])  # a second pass asks nobody twice
+    delivered = sorted(m["To"] for m in smtp_server.messages())
+    assert delivered == sorted([people["aigul"].email, people["nurlan"].email])
