@@ -349,16 +349,7 @@ def submit_comment(slug: str, key: str):
     form = CommentForm(formdata=formdata, meta={"csrf": False})
     if not form.validate():
         raise ApiProblem(422, errors=form_errors(form))
-    author = comment_services.CommentAuthor(
-        name=form.name.data,
-        organisation=form.organisation.data,
-        sector=form.sector.data,
-        region=form.region.data,
-        sex=form.sex.data,
-        email=form.email.data,
-        show_name=form.show_name.data,
-        consented=True,
-    )
+    author = form.author()
     try:
         with unit_of_work(db.session):
             stored = comment_services.create_comment(

@@ -17,7 +17,6 @@ from eventreg.api.common import coded, form_errors, json_formdata, paginate, tim
 from eventreg.api.keys import acting_user, key_required, touch_key
 from eventreg.api.problems import ApiProblem
 from eventreg.api.routes import _consultation_or_404, bp
-from eventreg.consultation.services import CommentAuthor
 from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db
 from eventreg.models import (
@@ -192,16 +191,7 @@ def paper_comment():
     )
     if not form.validate():
         raise ApiProblem(422, errors=form_errors(form))
-    author = CommentAuthor(
-        name=form.author_name.data,
-        organisation=form.organisation.data,
-        sector=form.sector.data,
-        region=form.region.data,
-        sex=form.sex.data,
-        email=form.email.data,
-        show_name=False,
-        consented=True,
-    )
+    author = form.author()
     try:
         with unit_of_work(db.session):
             touch_key(db.session)

@@ -7,7 +7,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from eventreg.consultation.services import BODY_MAX, WORDING_MAX
+from eventreg.consultation.services import BODY_MAX, WORDING_MAX, CommentAuthor
 from eventreg.forms import (
     BaseForm,
     choices,
@@ -62,6 +62,20 @@ class CommentForm(BaseForm):
             ]
             valid = False
         return valid
+
+    def author(self, registration_id: int | None = None) -> CommentAuthor:
+        """Who wrote the comment, as the services take it (the page and the API alike)."""
+        return CommentAuthor(
+            name=self.name.data,
+            organisation=self.organisation.data,
+            sector=self.sector.data,
+            region=self.region.data,
+            sex=self.sex.data,
+            email=self.email.data,
+            show_name=self.show_name.data,
+            consented=True,
+            registration_id=registration_id,
+        )
 
     def author_values(self) -> dict:
         return {name: getattr(self, name).data for name in AUTHOR_FIELDS}

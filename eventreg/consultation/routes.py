@@ -239,17 +239,7 @@ def comment(slug: str, key: str, number: str | None = None):
         return _render_comment_form(consultation, doc, moved.shown, form, status=409, moved=moved)
     if not form.validate():
         return _render_comment_form(consultation, doc, item, form, status=400)
-    author = services.CommentAuthor(
-        name=form.name.data,
-        organisation=form.organisation.data,
-        sector=form.sector.data,
-        region=form.region.data,
-        sex=form.sex.data,
-        email=form.email.data,
-        show_name=form.show_name.data,
-        consented=True,
-        registration_id=_registration_id_for(consultation),
-    )
+    author = form.author(registration_id=_registration_id_for(consultation))
     try:
         with unit_of_work(db.session):
             stored = services.create_comment(

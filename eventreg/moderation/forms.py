@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, NumberRange, Optional
 
-from eventreg.consultation.services import BODY_MAX, WORDING_MAX
+from eventreg.consultation.services import BODY_MAX, WORDING_MAX, CommentAuthor
 from eventreg.forms import (
     MAX_ID,
     BaseForm,
@@ -172,3 +172,16 @@ class PaperEntryForm(BaseForm):
         self.sector.choices = choices(SECTORS)
         self.region.choices = choices(REGIONS)
         self.sex.choices = choices(SEXES)
+
+    def author(self) -> CommentAuthor:
+        """The person who gave the comment. They handed it to us to be considered; their name is not shown."""
+        return CommentAuthor(
+            name=self.author_name.data,
+            organisation=self.organisation.data,
+            sector=self.sector.data,
+            region=self.region.data,
+            sex=self.sex.data,
+            email=self.email.data,
+            show_name=False,
+            consented=True,
+        )

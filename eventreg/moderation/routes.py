@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from eventreg.accounts.auth import roles_required
 from eventreg.consultation import versions
-from eventreg.consultation.services import CommentAuthor
 from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db
 from eventreg.forms import ConfirmForm, id_param
@@ -364,17 +363,7 @@ def enter_save():
     form = _entry_form(request.form)
     if not form.validate():
         return _render_entry(form, 400)
-    author = CommentAuthor(
-        name=form.author_name.data,
-        organisation=form.organisation.data,
-        sector=form.sector.data,
-        region=form.region.data,
-        sex=form.sex.data,
-        email=form.email.data,
-        # The person handed the comment to us to be considered; their name is not shown publicly.
-        show_name=False,
-        consented=True,
-    )
+    author = form.author()
     try:
         with unit_of_work(db.session):
             comment = services.enter_comment(
