@@ -191,23 +191,10 @@ def paper_comment():
     )
     if not form.validate():
         raise ApiProblem(422, errors=form_errors(form))
-    author = form.author()
     try:
         with unit_of_work(db.session):
             touch_key(db.session)
-            comment = moderation.enter_comment(
-                db.session,
-                int(form.document.data),
-                form.item_number.data,
-                kind=form.kind.data,
-                body=form.body.data,
-                language=form.language.data,
-                author=author,
-                proposed_wording=form.proposed_wording.data,
-                source=form.source.data,
-                event_session_id=int(form.event_session.data) if form.event_session.data else None,
-                by=acting_user(),
-            )
+            comment = moderation.enter_comment(db.session, **form.entry(), by=acting_user())
     except moderation.UnknownItem:
         raise ApiProblem(
             422, errors=[{"field": "item_number", "detail": _("This document has no item with this number.")}]

@@ -173,15 +173,28 @@ class PaperEntryForm(BaseForm):
         self.region.choices = choices(REGIONS)
         self.sex.choices = choices(SEXES)
 
-    def author(self) -> CommentAuthor:
-        """The person who gave the comment. They handed it to us to be considered; their name is not shown."""
-        return CommentAuthor(
-            name=self.author_name.data,
-            organisation=self.organisation.data,
-            sector=self.sector.data,
-            region=self.region.data,
-            sex=self.sex.data,
-            email=self.email.data,
-            show_name=False,
-            consented=True,
-        )
+    def entry(self) -> dict:
+        """What `enter_comment` takes, from this form (the workspace page and the API alike).
+
+        The person handed the comment to us to be considered; their name is not shown publicly.
+        """
+        return {
+            "document_id": int(self.document.data),
+            "item_number": self.item_number.data,
+            "kind": self.kind.data,
+            "body": self.body.data,
+            "language": self.language.data,
+            "author": CommentAuthor(
+                name=self.author_name.data,
+                organisation=self.organisation.data,
+                sector=self.sector.data,
+                region=self.region.data,
+                sex=self.sex.data,
+                email=self.email.data,
+                show_name=False,
+                consented=True,
+            ),
+            "proposed_wording": self.proposed_wording.data,
+            "source": self.source.data,
+            "event_session_id": int(self.event_session.data) if self.event_session.data else None,
+        }

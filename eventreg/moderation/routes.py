@@ -363,22 +363,9 @@ def enter_save():
     form = _entry_form(request.form)
     if not form.validate():
         return _render_entry(form, 400)
-    author = form.author()
     try:
         with unit_of_work(db.session):
-            comment = services.enter_comment(
-                db.session,
-                int(form.document.data),
-                form.item_number.data,
-                kind=form.kind.data,
-                body=form.body.data,
-                language=form.language.data,
-                author=author,
-                proposed_wording=form.proposed_wording.data,
-                source=form.source.data,
-                event_session_id=int(form.event_session.data) if form.event_session.data else None,
-                by=_me(),
-            )
+            comment = services.enter_comment(db.session, **form.entry(), by=_me())
     except services.UnknownItem:
         form.item_number.errors = [_("This document has no item with this number.")]
         return _render_entry(form, 400)

@@ -107,10 +107,6 @@ def find_by_token(session: Session, token: str) -> Registration | None:
     return session.scalars(select(Registration).where(Registration.token == token)).first()
 
 
-def places_left(session: Session, event_session: EventSession) -> int:
-    return availability.for_session(session, event_session, utcnow()).places_left
-
-
 waitlist_position = availability.waitlist_position
 
 
