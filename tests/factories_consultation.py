@@ -1,9 +1,9 @@
-"""Factories for documents and comments, built from the import format so tests read like real drafts."""
+"""Documents imported from the plain-text format, so tests read like real drafts, and comment form data."""
 
 from __future__ import annotations
 
 from eventreg.consultation.importer import parse_files, store_document
-from eventreg.models import Comment, Document, utcnow
+from eventreg.models import Document
 from tests.factories import make_consultation
 
 LANGS = ("ru", "ky", "en")
@@ -57,36 +57,13 @@ def one_language(
     return "\n".join(lines)
 
 
-def make_document(session, consultation=None, key: str = "strategy", text: str | None = None) -> Document:
+def import_document(session, consultation=None, key: str = "strategy", text: str | None = None) -> Document:
     consultation = consultation or make_consultation(session)
     result = parse_files([("doc.md", text or SIDE_BY_SIDE.format(key=key))], LANGS)
     assert result.ok, [(p.line, p.message) for p in result.problems]
     document = store_document(session, consultation, result.document)
     session.commit()
     return document
-
-
-def make_comment(session, document: Document, item=None, **overrides) -> Comment:
-    values = dict(
-        document_id=document.id,
-        item_id=item.id if item is not None else None,
-        kind="support",
-        body="Поддерживаю.",
-        language="ru",
-        author_name="Айгүл Токтогулова",
-        organisation="ОО «Үмүт»",
-        sector="civil_society",
-        region="KG-N",
-        sex="female",
-        show_name=False,
-        consent_at=utcnow(),
-        status="new",
-    )
-    values.update(overrides)
-    comment = Comment(**values)
-    session.add(comment)
-    session.commit()
-    return comment
 
 
 def comment_form(**overrides) -> dict:

@@ -1,42 +1,10 @@
-"""Factories for the organiser workspace tests: registrations in any status, and session form data."""
+"""Form data for the organiser workspace tests (rows come from tests.factories)."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
-
-from eventreg.models import Registration
-from tests.factories import now
 
 _n = itertools.count(1)
-
-
-def make_registration(db_session, event_session, status: str = "confirmed", **overrides) -> Registration:
-    n = next(_n)
-    values = dict(
-        session_id=event_session.id,
-        token=f"token-{n}-{'x' * 40}",
-        status=status,
-        full_name=f"Участник {n}",
-        email=f"person{n}@example.kg",
-        email_normalized=f"person{n}@example.kg",
-        organisation="Жарандык коом уюму «Үмүт»",
-        position="Координатор",
-        sector="civil_society",
-        region="KG-N",
-        sex="female",
-        interpretation_language="ky",
-        locale="ky",
-        consent_at=now(),
-        created_at=now() + timedelta(seconds=n),  # the waiting list is ordered by this
-    )
-    values.update(overrides)
-    if "email" in overrides and "email_normalized" not in overrides:
-        values["email_normalized"] = overrides["email"].lower()
-    registration = Registration(**values)
-    db_session.add(registration)
-    db_session.commit()
-    return registration
 
 
 def session_form(consultation_id: int, **overrides) -> dict:

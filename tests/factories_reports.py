@@ -6,108 +6,24 @@ every export is checked for both.
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from eventreg.models import Comment, Consultation, Document, DocumentItem, EventSession, Registration
-from tests.factories import make_consultation, make_event_session, now
-
-_n = itertools.count(1)
+from tests.factories import (
+    make_comment,
+    make_consultation,
+    make_document,
+    make_event_session,
+    make_item,
+    make_registration,
+    now,
+)
 
 FORMULA_ORGANISATION = '=HYPERLINK("http://evil.example","Үмүт")'
 KYRGYZ_BODY = "+1 Бул пунктту өзгөртүү керек: аялдардын үнү ң ө ү"
 KYRGYZ_JUSTIFICATION = "Жарым-жартылай эске алынды: ң ө ү"
-
-
-def make_document(session, consultation: Consultation, **overrides) -> Document:
-    values = dict(
-        consultation_id=consultation.id,
-        key=f"strategy-{next(_n)}",
-        version=2,
-        title={
-            "ru": "Национальная стратегия по достижению гендерного равенства до 2030 года",
-            "ky": "Гендердик теңчиликке жетишүү боюнча улуттук стратегия",
-            "en": "National Strategy for Achieving Gender Equality to 2030",
-        },
-    )
-    values.update(overrides)
-    document = Document(**values)
-    session.add(document)
-    session.commit()
-    return document
-
-
-def make_item(session, document: Document, number: str, position: int, **overrides) -> DocumentItem:
-    values = dict(
-        document_id=document.id,
-        number=number,
-        position=position,
-        heading={"ru": f"Пункт {number}", "ky": f"{number}-пункт", "en": f"Clause {number}"},
-        text={
-            "ru": f"Текст пункта {number} в редакции проекта",
-            "ky": f"{number}-пункттун долбоордогу тексти: өнүгүү",
-            "en": f"Draft text of clause {number}",
-        },
-    )
-    values.update(overrides)
-    item = DocumentItem(**values)
-    session.add(item)
-    session.commit()
-    return item
-
-
-def make_comment(session, document: Document, item: DocumentItem | None, **overrides) -> Comment:
-    values = dict(
-        document_id=document.id,
-        item_id=item.id if item else None,
-        kind="objection",
-        body="Предлагаем уточнить формулировку",
-        proposed_wording=None,
-        language="ru",
-        author_name="Айгүл Токтогулова",
-        organisation="ОО «Үмүт»",
-        sector="civil_society",
-        region="KG-N",
-        sex="female",
-        email=None,
-        show_name=False,
-        source="online",
-        status="published",
-    )
-    values.update(overrides)
-    comment = Comment(**values)
-    session.add(comment)
-    session.commit()
-    return comment
-
-
-def make_registration(session, event_session: EventSession, **overrides) -> Registration:
-    n = next(_n)
-    email = overrides.pop("email", f"person{n}@example.kg")
-    values = dict(
-        session_id=event_session.id,
-        token=secrets.token_urlsafe(32),
-        status="confirmed",
-        full_name=f"Нурбүбү Асанова {n}",
-        email=email,
-        email_normalized=email.strip().lower(),
-        phone="+996 555 000 111",
-        organisation="Жарандык коом уюму «Үмүт»",
-        position="Координатор",
-        sector="civil_society",
-        region="KG-N",
-        sex="female",
-        interpretation_language="ky",
-        locale="ky",
-        consent_at=now(),
-    )
-    values.update(overrides)
-    registration = Registration(**values)
-    session.add(registration)
-    session.commit()
-    return registration
 
 
 @dataclass
@@ -128,7 +44,8 @@ def build_scenario(session) -> Scenario:
     first, Чолпон cancelled in the second — 4 rows, 3 people.
     """
     consultation = make_consultation(session)
-    document = make_document(session, consultation)
+    document = make_document(session, consultation, numbers=(), version=2)
+    published = partial(make_comment, status="published", consent_at=None)
     # Created out of order on purpose: reports follow `position`, not creation order.
     clause_31 = make_item(session, document, "3.1", 3)
     section_1 = make_item(session, document, "1", 1)
@@ -141,7 +58,7 @@ def build_scenario(session) -> Scenario:
         title={"ru": "Консультация в Оше", "ky": "Оштогу консультация", "en": "Consultation in Osh"},
     )
     comments = {
-        "named": make_comment(
+        "named": published(
             session,
             document,
             clause_31,
@@ -162,7 +79,7 @@ def build_scenario(session) -> Scenario:
                 "en": "Partly taken into account",
             },
         ),
-        "unnamed": make_comment(
+        "unnamed": published(
             session,
             document,
             clause_31,
@@ -177,10 +94,10 @@ def build_scenario(session) -> Scenario:
             decision="accepted",
             justification={"ru": "Принято", "ky": "Кабыл алынды", "en": "Accepted"},
         ),
-        "question": make_comment(
+        "question": published(
             session, document, section_1, kind="question", body="Вопрос по анализу", status="new"
         ),
-        "whole": make_comment(
+        "whole": published(
             session,
             document,
             None,
@@ -191,10 +108,10 @@ def build_scenario(session) -> Scenario:
             decision="noted",
             justification={"ru": "Принято к сведению", "en": "Noted"},
         ),
-        "waiting": make_comment(
+        "waiting": published(
             session, document, clause_32, kind="objection", body="Против", region="KG-C", sex="undisclosed"
         ),
-        "spam": make_comment(session, document, section_1, kind="other", body="spam", status="hidden"),
+        "spam": published(session, document, section_1, kind="other", body="spam", status="hidden"),
     }
     registrations = [
         make_registration(

@@ -14,8 +14,15 @@ from sqlalchemy import select
 
 from eventreg.models import Comment, DocumentItem, Registration
 from tests.conftest import LiveServer, make_test_app
-from tests.factories import csrf_token, make_consultation, make_event_session, now, registration_form
-from tests.factories_consultation import comment_form, make_comment, make_document
+from tests.factories import (
+    csrf_token,
+    make_comment,
+    make_consultation,
+    make_event_session,
+    now,
+    registration_form,
+)
+from tests.factories_consultation import comment_form, import_document
 
 
 def api_registration(**overrides) -> dict:
@@ -35,7 +42,7 @@ def item_of(db_session, document, number):
 @pytest.fixture
 def draft(db_session):
     consultation = make_consultation(db_session)
-    return consultation, make_document(db_session, consultation)
+    return consultation, import_document(db_session, consultation)
 
 
 # --- the description ----------------------------------------------------------------------------------
@@ -269,7 +276,7 @@ def test_comment_through_the_api(client, db_session, draft):
 
 def test_comment_after_closing_is_refused(client, db_session):
     consultation = make_consultation(db_session, comments_close_at=now() - timedelta(hours=1))
-    make_document(db_session, consultation)
+    import_document(db_session, consultation)
     url = f"/api/v1/consultations/{consultation.slug}/documents/strategy/comments?lang=en"
     response = client.post(url, json=api_comment())
     assert response.status_code == 409 and "closed" in response.get_json()["detail"]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from eventreg.models import ApiKey, AuditEntry, Comment, CommentDecisionChange
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_consultation, make_event_session, registration_form
-from tests.factories_consultation import make_comment, make_document
+from tests.factories import csrf_token, make_comment, make_consultation, make_event_session, registration_form
+from tests.factories_consultation import import_document
 
 
 def create_key(client, app, admin, role: str, name: str = "Ministry dashboard") -> str:
@@ -39,7 +39,7 @@ def admin(db_session):
 @pytest.fixture
 def draft(db_session):
     consultation = make_consultation(db_session)
-    return consultation, make_document(db_session, consultation)
+    return consultation, import_document(db_session, consultation)
 
 
 def test_a_key_is_stored_hashed_and_its_last_use_is_shown(app, db_session, admin, draft):

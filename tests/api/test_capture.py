@@ -12,13 +12,13 @@ from sqlalchemy import select
 from eventreg.models import CapturedRow, Comment
 from tests.auth_helpers import login_as, make_user
 from tests.factories import csrf_token, make_consultation, make_event_session
-from tests.factories_consultation import make_document
+from tests.factories_consultation import import_document
 
 
 @pytest.fixture
 def setup(app, db_session):
     consultation = make_consultation(db_session)
-    document = make_document(db_session, consultation)
+    document = import_document(db_session, consultation)
     event = make_event_session(db_session, consultation)
     client = app.test_client()
     organiser = login_as(client, app, make_user(db_session, role="organiser"))

@@ -14,9 +14,13 @@ from eventreg.mail.validation import Undeliverable, address_problem
 from eventreg.models import Comment, OutboxMessage, Registration
 from eventreg.security import is_safe_next
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_event_session, registration_form
-from tests.factories_moderation import make_document
-from tests.factories_organiser import make_registration
+from tests.factories import (
+    csrf_token,
+    make_document,
+    make_event_session,
+    make_registration,
+    registration_form,
+)
 from tests.moderation.test_moderation import document_consultation, paper_form
 
 COMMENTS = "/en/organiser/comments"
@@ -84,7 +88,7 @@ def test_off_site_or_broken_return_addresses_are_ignored(client, db_session, org
 
 
 def make_comment_row(db_session, document):
-    from tests.factories_moderation import make_comment
+    from tests.factories import make_comment
 
     return make_comment(db_session, document)
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.auth_helpers import login_as, make_user
 from tests.factories import csrf_token, make_consultation, make_event_session, registration_form
-from tests.factories_consultation import comment_form, make_document
+from tests.factories_consultation import comment_form, import_document
 
 CACHE = "eventreg.page_cache"
 
@@ -61,7 +61,7 @@ def test_a_write_in_this_process_empties_the_cache(app, db_session):
 
 def test_remembered_comment_details_are_never_shared(app, db_session):
     consultation = make_consultation(db_session)
-    document = make_document(db_session, consultation)
+    document = import_document(db_session, consultation)
     url = f"/ru/consultation/{consultation.slug}/{document.key}/comment"
     writer = app.test_client()
     token = csrf_token(writer.get(url).get_data(as_text=True))

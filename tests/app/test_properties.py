@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from eventreg.models import Comment, Document, DocumentItem, OutboxMessage, Registration
 from tests.auth_helpers import login_as, make_user
 from tests.factories import csrf_token, make_consultation, make_event_session, registration_form
-from tests.factories_consultation import comment_form, make_document, one_language
+from tests.factories_consultation import comment_form, import_document, one_language
 
 SETTINGS = settings(
     max_examples=20,
@@ -129,7 +129,7 @@ def test_personal_page_edit_form(client, db_session, registered, data):
 @pytest.fixture
 def draft(db_session):
     consultation = make_consultation(db_session)
-    make_document(db_session, consultation)
+    import_document(db_session, consultation)
     return consultation
 
 

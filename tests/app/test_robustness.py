@@ -59,7 +59,7 @@ def test_staff_filters_with_nonsense_get_a_page_not_an_error(client, app, db_ses
 
 
 def test_merge_into_an_impossible_comment_number_is_a_message(client, app, db_session):
-    from tests.factories_moderation import make_comment, make_document
+    from tests.factories import make_comment, make_document
 
     comment = make_comment(db_session, make_document(db_session))
     login_as(client, app, make_user(db_session, role="organiser"))

@@ -23,10 +23,15 @@ from eventreg.moderation import services as moderation
 from eventreg.reports import services as reports
 from tests.auth_helpers import PASSWORD, make_user
 from tests.conftest import LiveServer, make_test_app
-from tests.factories import csrf_token, make_consultation, make_event_session, registration_form
-from tests.factories_consultation import comment_form
-from tests.factories_consultation import make_document as make_text_document
-from tests.factories_moderation import make_comment, make_document
+from tests.factories import (
+    csrf_token,
+    make_comment,
+    make_consultation,
+    make_document,
+    make_event_session,
+    registration_form,
+)
+from tests.factories_consultation import comment_form, import_document
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +66,7 @@ def test_a_burst_of_comments_and_registrations_is_stored_whole(database_url, tmp
     app = _live(database_url, tmp_path)
     with app.app_context():
         consultation = make_consultation(db.session)
-        document = make_text_document(db.session, consultation)
+        document = import_document(db.session, consultation)
         consultation_slug, key = consultation.slug, document.key
         event_session = make_event_session(db.session, consultation=consultation, capacity=10)
         slug, event_id, document_id = event_session.slug, event_session.id, document.id
@@ -228,7 +233,7 @@ def test_a_locked_database_gives_back_the_comment_to_send_again(database_url, tm
     app = _live(database_url, tmp_path, SQLITE_BUSY_TIMEOUT_MS=100, DB_RETRY_ATTEMPTS=2)
     with app.app_context():
         consultation = make_consultation(db.session)
-        document = make_text_document(db.session, consultation)
+        document = import_document(db.session, consultation)
         url = f"/ky/consultation/{consultation.slug}/{document.key}/items/1.1/comment"
         document_id = document.id
     client = app.test_client()
@@ -271,7 +276,7 @@ def test_a_lock_released_during_the_retries_stores_the_comment(database_url, tmp
     app = _live(database_url, tmp_path, SQLITE_BUSY_TIMEOUT_MS=200, DB_RETRY_ATTEMPTS=5)
     with app.app_context():
         consultation = make_consultation(db.session)
-        document = make_text_document(db.session, consultation)
+        document = import_document(db.session, consultation)
         url = f"/ru/consultation/{consultation.slug}/{document.key}/comment"
     client = app.test_client()
     token = csrf_token(client.get(url).get_data(as_text=True))

@@ -8,8 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from eventreg.models import Comment, DocumentItem
-from tests.factories import csrf_token, make_consultation, make_event_session, now, registration_form
-from tests.factories_consultation import comment_form, make_comment, make_document
+from tests.factories import (
+    csrf_token,
+    make_comment,
+    make_consultation,
+    make_event_session,
+    now,
+    registration_form,
+)
+from tests.factories_consultation import comment_form, import_document
 
 
 def comments(db_session):
@@ -38,7 +45,7 @@ def post_comment(client, url, **fields):
 @pytest.fixture
 def draft(db_session):
     consultation = make_consultation(db_session)
-    return consultation, make_document(db_session, consultation)
+    return consultation, import_document(db_session, consultation)
 
 
 @pytest.mark.parametrize("kind", ["support", "objection", "amendment", "question", "other"])
@@ -89,7 +96,7 @@ def test_closed_consultation_says_so_and_stores_nothing(client, db_session, open
     consultation = make_consultation(
         db_session, comments_open_at=now() + opens, comments_close_at=now() + closes
     )
-    make_document(db_session, consultation)
+    import_document(db_session, consultation)
     url = comment_url(consultation, "1.1", lang="en")
     page = client.get(url).get_data(as_text=True)
     assert message in page and "Send comment" not in page

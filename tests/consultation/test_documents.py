@@ -12,8 +12,8 @@ from eventreg.consultation.importer import parse_files
 from eventreg.demo import CONSULTATION_SLUG, load_demo_data
 from eventreg.models import AuditEntry, Comment, Document, DocumentItem
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_consultation
-from tests.factories_consultation import LANGS, SIDE_BY_SIDE, make_comment, make_document, one_language
+from tests.factories import csrf_token, make_comment, make_consultation
+from tests.factories_consultation import LANGS, SIDE_BY_SIDE, import_document, one_language
 
 
 def documents(db_session):
@@ -28,7 +28,7 @@ def problems_of(app, files, lang="en"):
 
 
 def test_side_by_side_file_imports_every_language(app, db_session):
-    document = make_document(db_session, key="strategy")
+    document = import_document(db_session, key="strategy")
     items = {
         i.number: i
         for i in db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == document.id))
@@ -166,12 +166,12 @@ def test_cli_imports_and_a_second_import_is_a_new_version_keeping_old_comments(
 
 def test_earlier_version_page_shows_its_own_comments_and_no_comment_links(client, db_session):
     consultation = make_consultation(db_session)
-    old = make_document(db_session, consultation)
+    old = import_document(db_session, consultation)
     old_item = db_session.scalars(
         select(DocumentItem).where(DocumentItem.document_id == old.id, DocumentItem.number == "1.1")
     ).one()
     make_comment(db_session, old, old_item, body="Comment on version one", status="published")
-    make_document(db_session, consultation)  # version 2
+    import_document(db_session, consultation)  # version 2
     current = client.get(f"/en/consultation/{consultation.slug}/strategy").get_data(as_text=True)
     assert "Draft, version 2" in current and "Comment on version one" not in current
     page = client.get(f"/en/consultation/{consultation.slug}/strategy?version=1").get_data(as_text=True)
@@ -273,7 +273,7 @@ def test_document_page_uses_a_fixed_number_of_queries(app, client, db_session):
         lines += [f"# {section} Раздел {section}", ""]
         for clause in range(1, 16):
             lines += [f"## {section}.{clause} Пункт", f"Текст пункта {section}.{clause}.", ""]
-    make_document(db_session, consultation, text="\n".join(lines))
+    import_document(db_session, consultation, text="\n".join(lines))
     document = documents(db_session)[0]
     items = list(db_session.scalars(select(DocumentItem).where(DocumentItem.document_id == document.id)))
     assert len(items) == 320

@@ -20,8 +20,8 @@ from eventreg.consultation.versions import (
 )
 from eventreg.models import Comment, Document, DocumentItem, DocumentItemLink
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_consultation
-from tests.factories_consultation import comment_form, make_comment
+from tests.factories import csrf_token, make_comment, make_consultation
+from tests.factories_consultation import comment_form
 
 A = "Expand preferential credit lines for small businesses run by women in rural areas"
 B = "Open community kindergartens in villages that have no pre-school facilities at all"

@@ -16,9 +16,8 @@ from eventreg.evaluation import services
 from eventreg.mail import sender
 from eventreg.models import EvaluationAnswer, OutboxMessage
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_event_session, now
+from tests.factories import csrf_token, make_event_session, make_registration, now
 from tests.factories_mail import SMTPServer, parts
-from tests.factories_organiser import make_registration
 
 ANSWER = {"expectations": "4", "usefulness": "5", "organisation": "3", "again": "yes"}
 

@@ -9,8 +9,7 @@ from eventreg.db import unit_of_work
 from eventreg.models import AuditEntry, Comment, CommentDecisionChange, CommentGroup, OutboxMessage
 from eventreg.moderation import services
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_event_session
-from tests.factories_moderation import item, make_comment, make_document
+from tests.factories import csrf_token, item, make_comment, make_document, make_event_session
 
 BASE = "/en/organiser/comments"
 
@@ -47,8 +46,8 @@ def test_normalised_texts_ignore_case_spacing_and_punctuation():
 
 def test_queue_lists_new_comments_oldest_first_with_item_and_filters(client, db_session, organiser):
     document = make_document(db_session)
-    older = make_comment(db_session, document, item(db_session, document, "3.1"), body="Первый комментарий")
-    make_comment(db_session, document, item(db_session, document, "1"), body="Второй комментарий")
+    older = make_comment(db_session, document, item(document, "3.1"), body="Первый комментарий")
+    make_comment(db_session, document, item(document, "1"), body="Второй комментарий")
     make_comment(db_session, document, body="Уже опубликован", status="published")
     make_comment(db_session, document, body="Письмо министерству", source="letter")
 
@@ -390,7 +389,7 @@ def test_outcome_mail_only_when_results_are_published_and_email_given(db_session
 
 def test_near_identical_comments_are_grouped_and_decided_together(client, db_session, organiser):
     document = make_document(db_session)
-    clause = item(db_session, document, "3.1")
+    clause = item(document, "3.1")
     campaign = [
         make_comment(db_session, document, clause, body="Просим включить сельских женщин в пункт 3.1!"),
         make_comment(db_session, document, clause, body="просим включить  сельских женщин в пункт 3.1"),
@@ -402,7 +401,7 @@ def test_near_identical_comments_are_grouped_and_decided_together(client, db_ses
     make_comment(
         db_session,
         document,
-        item(db_session, document, "1"),
+        item(document, "1"),
         body="Просим включить сельских женщин в пункт 3.1",
     )
     hidden = make_comment(

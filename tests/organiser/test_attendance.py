@@ -12,8 +12,7 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 
 from tests.auth_helpers import login_as, make_user
-from tests.factories import make_event_session
-from tests.factories_organiser import make_registration
+from tests.factories import make_event_session, make_registration
 
 IN_ORDER = [
     "Абдыкадырова Айгүл",

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from tests.auth_helpers import PASSWORD, make_user
 from tests.browser import browser_page
-from tests.factories import make_event_session, now
-from tests.factories_organiser import make_registration
+from tests.factories import make_event_session, make_registration, now
 
 NAMES = [
     "Абдыкадырова Айгүл",

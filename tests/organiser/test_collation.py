@@ -39,8 +39,7 @@ def _positions(text: str, names: list[str]) -> list[int]:
 
 def test_door_list_and_participant_download_are_in_alphabet_order(client, app, db_session):
     from tests.auth_helpers import login_as, make_user
-    from tests.factories import make_event_session
-    from tests.factories_organiser import make_registration
+    from tests.factories import make_event_session, make_registration
 
     event = make_event_session(db_session, capacity=10)
     for name in NAMES:

@@ -9,8 +9,7 @@ import pytest
 
 from eventreg.models import Registration
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_event_session, registration_form
-from tests.factories_organiser import make_registration
+from tests.factories import csrf_token, make_event_session, make_registration, registration_form
 
 
 @pytest.fixture

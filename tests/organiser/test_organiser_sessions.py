@@ -9,8 +9,14 @@ from sqlalchemy import select
 
 from eventreg.models import AuditEntry, EventSession, OutboxMessage, Registration
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_consultation, make_event_session, registration_form
-from tests.factories_organiser import make_registration, session_form
+from tests.factories import (
+    csrf_token,
+    make_consultation,
+    make_event_session,
+    make_registration,
+    registration_form,
+)
+from tests.factories_organiser import session_form
 
 
 @pytest.fixture

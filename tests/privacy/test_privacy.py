@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from eventreg.models import Comment, OutboxMessage, Registration
 from eventreg.privacy.notice import PRIVACY_NOTICE_VERSION
-from tests.factories import csrf_token, make_consultation, make_event_session, now
-from tests.factories_consultation import make_comment, make_document
+from tests.factories import csrf_token, make_comment, make_consultation, make_event_session, now
+from tests.factories_consultation import import_document
 from tests.mail.test_mail import register
 
 
@@ -33,7 +33,7 @@ def test_consent_records_the_notice_version_and_time(client, db_session):
     (registration,) = registrations(db_session)
     assert registration.consent_notice_version == PRIVACY_NOTICE_VERSION
     assert registration.consent_at is not None
-    comment = make_comment(db_session, make_document(db_session))
+    comment = make_comment(db_session, import_document(db_session))
     assert comment.consent_notice_version == PRIVACY_NOTICE_VERSION
 
 
@@ -52,7 +52,7 @@ def test_a_participant_erases_their_data_from_the_personal_page(client, db_sessi
     register(client, event.slug, lang="en", email="waiting@example.kg")
     first, waiting = registrations(db_session)
     assert (first.status, waiting.status) == ("confirmed", "waitlisted")
-    document = make_document(db_session, consultation=event.consultation)
+    document = import_document(db_session, consultation=event.consultation)
     comment = make_comment(
         db_session,
         document,
@@ -121,11 +121,11 @@ def _finished_consultation(db_session, **overrides):
 
 
 def test_anonymise_a_finished_consultation_keeps_counts_comments_and_decisions(runner, db_session):
-    from tests.factories_organiser import make_registration
+    from tests.factories import make_registration
 
     consultation, event = _finished_consultation(db_session)
     people = [make_registration(db_session, event, sex=sex) for sex in ("female", "female", "male")]
-    document = make_document(db_session, consultation=consultation)
+    document = import_document(db_session, consultation=consultation)
     make_comment(db_session, document, email="author@example.kg", decision="accepted", status="published")
     other_consultation, other_event = _finished_consultation(db_session)
     untouched = make_registration(db_session, other_event)
@@ -152,7 +152,7 @@ def test_anonymise_a_finished_consultation_keeps_counts_comments_and_decisions(r
 
 
 def test_anonymise_refuses_while_the_consultation_is_open(runner, db_session):
-    from tests.factories_organiser import make_registration
+    from tests.factories import make_registration
 
     consultation, event = _finished_consultation(db_session, comments_close_at=now() + timedelta(days=5))
     person = make_registration(db_session, event)

@@ -10,8 +10,7 @@ from eventreg.db import unit_of_work
 from eventreg.models import OutboxMessage, Registration
 from eventreg.registration import services
 from tests.auth_helpers import login_as, make_user
-from tests.factories import csrf_token, make_event_session, now
-from tests.factories_organiser import make_registration
+from tests.factories import csrf_token, make_event_session, make_registration, now
 
 
 def started_session(db_session, **overrides):

@@ -12,7 +12,8 @@ from docx.oxml.ns import qn
 from openpyxl import load_workbook
 
 from tests.auth_helpers import login_as, make_user
-from tests.factories_reports import FORMULA_ORGANISATION, build_scenario, make_comment, make_item
+from tests.factories import make_comment, make_item
+from tests.factories_reports import FORMULA_ORGANISATION, build_scenario
 
 BOM = b"\xef\xbb\xbf"
 
@@ -34,7 +35,7 @@ def test_docx_is_ready_to_file(client, app, db_session, scenario):
         "deadline": {"ru": "2023", "ky": "2023", "en": "2023"},
     }
     action = make_item(db_session, scenario.document, "9.1", 90, heading={}, text={}, fields=fields)
-    make_comment(db_session, scenario.document, action, body="Уточнить индикатор")
+    make_comment(db_session, scenario.document, action, body="Уточнить индикатор", status="published")
     staff(client, app, db_session, "analyst")
     response = client.get(f"/ky/reports/comments.docx?document={scenario.document.id}")
     doc = read_docx(io.BytesIO(response.get_data()))
