@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 
 from flask import current_app, g, request, url_for
@@ -116,6 +117,9 @@ def json_formdata() -> MultiDict:
     pairs = []
     errors = []
     for key, value in data.items():
+        key = _valid_unicode(key)
+        if isinstance(value, str):
+            value = _valid_unicode(value)
         if isinstance(value, bool):
             value = "y" if value else ""
         elif value is None:
@@ -129,6 +133,18 @@ def json_formdata() -> MultiDict:
     if errors:
         raise ApiProblem(422, errors=errors)
     return MultiDict(pairs)
+
+
+# json.loads joins a valid pair into one character, so any surrogate left in a string is half a pair.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_unicode(text: str) -> str:
+    """JSON may escape half a surrogate pair ("\\ud800"), which no database or UTF-8 answer can hold.
+
+    Such halves become U+FFFD, as undecodable bytes in a form post do, so the forms judge the text.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def form_errors(form) -> list[dict]:

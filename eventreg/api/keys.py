@@ -96,6 +96,8 @@ def key_from_request() -> ApiKey:
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret or len(secret) > 200:
         raise ApiProblem(401, _("Send your API key as: Authorization: Bearer <key>."), code="no-key")
+    if not secret.isascii():  # our keys are ASCII; anything else cannot be one (nor be hashed as UTF-8)
+        raise ApiProblem(401, _("This API key is not known."), code="unknown-key")
     key = db.session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(secret))).first()
     if key is None:
         raise ApiProblem(401, _("This API key is not known."), code="unknown-key")

@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from flask import url_for
 
+from eventreg.models import CommentKind, SessionKind
+from eventreg.vocabulary import REGIONS, SECTORS, SEXES
+
+# The codes the forms accept, so a client (and the fuzzing in tests/api/test_schemathesis.py) knows them.
+SECTOR = {"type": "string", "enum": list(SECTORS)}
+REGION = {"type": "string", "enum": list(REGIONS), "description": "ISO 3166-2:KG code"}
+SEX = {"type": "string", "enum": list(SEXES)}
+COMMENT_KIND = {"type": "string", "enum": [kind.value for kind in CommentKind]}
+CONSENT = {"const": True, "description": "The person agrees to the processing of their personal data."}
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -20,6 +30,13 @@ PROBLEM = {
     "description": "Problem details (RFC 9457), title and detail in the request's language",
     "content": {"application/problem+json": {"schema": _ref("Problem")}},
 }
+
+UNAUTHORIZED = {
+    **PROBLEM,
+    "description": "No API key, or one that is unknown or revoked",
+    "headers": {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
+}
+FORBIDDEN = {**PROBLEM, "description": "This key's role may not do this"}
 
 LANG = {
     "name": "lang",
@@ -85,8 +102,24 @@ def _page_of(schema: str) -> dict:
 
 CODED = {
     "type": ["object", "null"],
+    "required": ["code", "label"],
     "properties": {"code": {"type": "string"}, "label": {"type": "string"}},
 }
+STRING = {"type": "string"}
+URL = {"type": "string", "format": "uri"}
+TIME = {"type": "string", "format": "date-time"}
+MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
+MAYBE_STRING = {"type": ["string", "null"]}
+MAYBE_INT = {"type": ["integer", "null"]}
+
+
+def _object(properties: dict, description: str | None = None) -> dict:
+    """An object that always has every one of these properties (what the serialisers write)."""
+    body = {"type": "object", "required": list(properties), "properties": properties}
+    if description:
+        body["description"] = description
+    return body
+
 
 SCHEMAS = {
     "Problem": {
@@ -101,46 +134,63 @@ SCHEMAS = {
                 "type": "array",
                 "items": {
                     "type": "object",
+                    "required": ["field", "detail"],
                     "properties": {"field": {"type": "string"}, "detail": {"type": "string"}},
                 },
             },
         },
     },
     "Coded": CODED,
-    "Consultation": {
-        "type": "object",
-        "properties": {
+    "Consultation": _object(
+        {
             "id": {"type": "integer"},
-            "slug": {"type": "string"},
-            "title": {"type": "string"},
-            "description": {"type": "string"},
-            "comments_open_at": {"type": ["string", "null"], "format": "date-time"},
-            "comments_close_at": {"type": ["string", "null"], "format": "date-time"},
+            "slug": STRING,
+            "title": STRING,
+            "description": STRING,
+            "comments_open_at": MAYBE_TIME,
+            "comments_close_at": MAYBE_TIME,
             "comments_open": {"type": "boolean"},
-            "documents": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    "Session": {
-        "type": "object",
-        "properties": {
+            "documents": {
+                "type": "array",
+                "items": _object(
+                    {"key": STRING, "version": {"type": "integer"}, "title": STRING, "url": URL}
+                ),
+            },
+            "sessions_url": URL,
+            "comments_url": URL,
+        }
+    ),
+    "Session": _object(
+        {
             "id": {"type": "integer"},
-            "slug": {"type": "string"},
-            "consultation": {"type": "string"},
+            "slug": STRING,
+            "consultation": STRING,
             "kind": CODED,
             "region": CODED,
-            "title": {"type": "string"},
-            "venue": {"type": "string"},
-            "starts_at": {"type": "string", "format": "date-time"},
-            "ends_at": {"type": "string", "format": "date-time"},
+            "title": STRING,
+            "description": STRING,
+            "venue": STRING,
+            "starts_at": TIME,
+            "ends_at": TIME,
+            "time_zone": STRING,
+            "languages": {"type": "array", "items": STRING},
             "capacity": {"type": "integer"},
             "places_left": {"type": "integer"},
             "waiting": {"type": "integer"},
+            "waitlist_enabled": {"type": "boolean"},
             "registration_open": {"type": "boolean"},
-            "closed_reason": CODED,
-        },
-    },
+            "closed_reason": {
+                "type": ["object", "null"],
+                "description": "Why registration is closed (null while it is open), with a sentence to show.",
+                "required": ["code", "message"],
+                "properties": {"code": STRING, "message": STRING},
+            },
+            "registrations_url": URL,
+        }
+    ),
     "Item": {
         "type": "object",
+        "required": ["id", "number", "kind", "level", "heading", "text", "children"],
         "properties": {
             "id": {"type": "integer"},
             "number": {"type": "string"},
@@ -152,19 +202,34 @@ SCHEMAS = {
             "children": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
         },
     },
-    "Document": {
-        "type": "object",
-        "properties": {
-            "consultation": {"type": "string"},
-            "key": {"type": "string"},
+    "Document": _object(
+        {
+            "consultation": STRING,
+            "key": STRING,
             "version": {"type": "integer"},
-            "title": {"type": "string"},
-            "language": {"type": "string"},
+            "title": STRING,
+            "language": STRING,
             "items": {"type": "array", "items": _ref("Item")},
-        },
-    },
+            "comments_url": URL,
+        }
+    ),
     "Comment": {
         "type": "object",
+        # /decisions adds the part, the justification and decided_at.
+        "required": [
+            "id",
+            "document",
+            "document_version",
+            "item",
+            "kind",
+            "body",
+            "proposed_wording",
+            "language",
+            "author",
+            "source",
+            "created_at",
+            "decision",
+        ],
         "properties": {
             "id": {"type": "integer"},
             "document": {"type": "string"},
@@ -185,19 +250,144 @@ SCHEMAS = {
             "justification": {"type": ["string", "null"]},
         },
     },
-    "Counts": {"type": "object"},
-    "Registration": {"type": "object", "description": "A registration with the person's details."},
-    "FullComment": {"type": "object", "description": "A comment with its moderation state and author."},
-    "Report": {
+    "Counts": _object(
+        {
+            "consultation": STRING,
+            "comments": _object(
+                {
+                    "received": {"type": "integer"},
+                    "by_kind": {
+                        "type": "array",
+                        "items": _object({"code": STRING, "label": STRING, "count": {"type": "integer"}}),
+                    },
+                    "published_decisions": {
+                        "type": "array",
+                        "items": _object({"code": STRING, "count": {"type": "integer"}}),
+                    },
+                }
+            ),
+            "registrations": {"type": "object", "additionalProperties": {"type": "integer"}},
+        }
+    ),
+    "OpenData": _object(
+        {
+            "consultation": STRING,
+            "title": STRING,
+            "language": STRING,
+            "licence": _object({"name": STRING, "url": URL}),
+            "generated_at": TIME,
+            "comments": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": "Empty strings where there is nothing (no item, no decision yet).",
+                    "required": [
+                        "comment_id",
+                        "document",
+                        "document_version",
+                        "item",
+                        "kind",
+                        "body",
+                        "author",
+                    ],
+                    "properties": {
+                        "comment_id": {"type": "integer"},
+                        "document": STRING,
+                        "document_version": {"type": "integer"},
+                        "item": STRING,
+                        "kind": STRING,
+                        "kind_label": STRING,
+                        "body": STRING,
+                        "proposed_wording": STRING,
+                        "language": STRING,
+                        "author": STRING,
+                        "created_at": TIME,
+                        "decision": STRING,
+                        "decision_label": STRING,
+                        "justification": STRING,
+                    },
+                },
+            },
+        }
+    ),
+    "Registration": _object(
+        {
+            "id": {"type": "integer"},
+            "session": STRING,
+            "status": CODED,
+            "full_name": STRING,
+            "email": STRING,
+            "phone": MAYBE_STRING,
+            "organisation": STRING,
+            "position": STRING,
+            "sector": CODED,
+            "region": CODED,
+            "sex": CODED,
+            "interpretation_language": MAYBE_STRING,
+            "source": STRING,
+            "created_at": TIME,
+            "checked_in_at": MAYBE_TIME,
+        },
+        "A registration with the person's details.",
+    ),
+    "FullComment": {
         "type": "object",
+        "description": "A comment with its moderation state and author.",
+        "required": [
+            "id",
+            "document_id",
+            "item_id",
+            "item",
+            "status",
+            "kind",
+            "body",
+            "language",
+            "author_name",
+            "show_name",
+            "source",
+            "decision",
+            "justification",
+            "created_at",
+        ],
         "properties": {
-            "report": {"type": "string"},
-            "title": {"type": "string"},
-            "columns": {"type": "array", "items": {"type": "object"}},
-            "rows": {"type": "array", "items": {"type": "array"}},
-            "total": {"type": ["array", "null"]},
+            "id": {"type": "integer"},
+            "document_id": {"type": "integer"},
+            "item_id": MAYBE_INT,
+            "item": MAYBE_STRING,
+            "status": CODED,
+            "kind": CODED,
+            "body": STRING,
+            "proposed_wording": MAYBE_STRING,
+            "language": STRING,
+            "author_name": MAYBE_STRING,
+            "organisation": MAYBE_STRING,
+            "sector": CODED,
+            "region": CODED,
+            "sex": CODED,
+            "email": MAYBE_STRING,
+            "show_name": {"type": "boolean"},
+            "source": CODED,
+            "session_id": MAYBE_INT,
+            "duplicate_of_id": MAYBE_INT,
+            "decision": CODED,
+            "justification": {
+                "type": "object",
+                "description": "Per language (ru, ky, en).",
+                "additionalProperties": STRING,
+            },
+            "created_at": TIME,
+            "changed": {"type": "boolean", "description": "Only in the answer to a decision."},
         },
     },
+    "Report": _object(
+        {
+            "report": STRING,
+            "title": STRING,
+            "columns": {"type": "array", "items": _object({"key": STRING, "label": STRING})},
+            "rows": {"type": "array", "items": {"type": "array"}},
+            "total": {"type": ["array", "null"]},
+        }
+    ),
     "PaperCommentInput": {
         "type": "object",
         "required": [
@@ -217,14 +407,14 @@ SCHEMAS = {
             "event_session": {"type": "integer"},
             "source": {"type": "string", "enum": ["paper", "spoken", "letter", "email"]},
             "language": {"type": "string"},
-            "kind": {"type": "string"},
+            "kind": COMMENT_KIND,
             "body": {"type": "string"},
             "proposed_wording": {"type": "string"},
             "author_name": {"type": "string"},
             "organisation": {"type": "string"},
-            "sector": {"type": "string"},
-            "region": {"type": "string"},
-            "sex": {"type": "string"},
+            "sector": SECTOR,
+            "region": REGION,
+            "sex": SEX,
             "email": {"type": "string"},
         },
     },
@@ -258,51 +448,44 @@ SCHEMAS = {
             "phone": {"type": "string"},
             "organisation": {"type": "string", "maxLength": 300},
             "position": {"type": "string", "maxLength": 200},
-            "sector": {"type": "string", "description": "state, local_government, civil_society, …"},
-            "region": {"type": "string", "description": "ISO 3166-2:KG code, e.g. KG-N"},
-            "sex": {"type": "string", "enum": ["female", "male", "undisclosed"]},
+            "sector": SECTOR,
+            "region": REGION,
+            "sex": SEX,
             "interpretation_language": {"type": "string"},
             "accessibility_needs": {"type": "string"},
-            "consent": {"type": "boolean"},
+            "consent": CONSENT,
         },
     },
-    "RegistrationCreated": {
-        "type": "object",
-        "properties": {
+    "RegistrationCreated": _object(
+        {
             "id": {"type": "integer"},
-            "session": {"type": "string"},
+            "session": STRING,
             "status": CODED,
-            "waitlist_position": {"type": ["integer", "null"]},
-            "personal_link": {"type": "string"},
-        },
-    },
+            "waitlist_position": MAYBE_INT,
+            "personal_link": URL,
+        }
+    ),
     "CommentInput": {
         "type": "object",
         "required": ["kind", "body", "name", "sector", "region", "sex", "consent"],
         "properties": {
             "item": {"type": "string", "description": "The item's number; leave out for the whole document."},
-            "kind": {"type": "string", "enum": ["support", "objection", "amendment", "question", "other"]},
+            "kind": COMMENT_KIND,
             "body": {"type": "string", "maxLength": 5000},
             "proposed_wording": {"type": "string", "maxLength": 5000},
             "name": {"type": "string"},
             "organisation": {"type": "string"},
-            "sector": {"type": "string"},
-            "region": {"type": "string"},
-            "sex": {"type": "string"},
+            "sector": SECTOR,
+            "region": REGION,
+            "sex": SEX,
             "email": {"type": "string"},
             "show_name": {"type": "boolean"},
-            "consent": {"type": "boolean"},
+            "consent": CONSENT,
         },
     },
-    "CommentCreated": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "document": {"type": "string"},
-            "item": {"type": ["string", "null"]},
-            "status": CODED,
-        },
-    },
+    "CommentCreated": _object(
+        {"id": {"type": "integer"}, "document": STRING, "item": MAYBE_STRING, "status": CODED}
+    ),
 }
 
 
@@ -311,7 +494,7 @@ def _get(
 ) -> dict:
     responses = {"200": _json(schema, summary), "400": PROBLEM, "404": PROBLEM}
     if secured:
-        responses.update({"401": PROBLEM, "403": PROBLEM})
+        responses.update({"401": UNAUTHORIZED, "403": FORBIDDEN})
     responses.update(extra or {})
     operation = {"summary": summary, "parameters": [LANG, *parameters], "responses": responses}
     if secured:
@@ -331,7 +514,7 @@ def _post(summary: str, body: str, created: str, parameters: list, *, secured: b
         "503": PROBLEM,
     }
     if secured:
-        responses.update({"401": PROBLEM, "403": PROBLEM})
+        responses.update({"401": UNAUTHORIZED, "403": FORBIDDEN})
     operation = {
         "summary": summary,
         "parameters": [LANG, *parameters],
@@ -345,7 +528,19 @@ def _post(summary: str, body: str, created: str, parameters: list, *, secured: b
 
 def paths() -> dict:
     return {
-        "/api/v1/": _get("Links to everything else", {"type": "object"}, []),
+        "/api/v1/": _get(
+            "Links to everything else",
+            _object(
+                {
+                    "openapi": URL,
+                    "reference": URL,
+                    "consultations": URL,
+                    "sessions": URL,
+                    "languages": {"type": "array", "items": STRING},
+                }
+            ),
+            [],
+        ),
         "/api/v1/openapi.json": _get("This document", {"type": "object"}, []),
         "/api/v1/reference": {
             "get": {
@@ -362,8 +557,13 @@ def paths() -> dict:
                 CURSOR,
                 LIMIT,
                 {"name": "consultation", "in": "query", "required": False, "schema": {"type": "string"}},
-                {"name": "region", "in": "query", "required": False, "schema": {"type": "string"}},
-                {"name": "kind", "in": "query", "required": False, "schema": {"type": "string"}},
+                {"name": "region", "in": "query", "required": False, "schema": REGION},
+                {
+                    "name": "kind",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": [kind.value for kind in SessionKind]},
+                },
                 {"name": "upcoming", "in": "query", "required": False, "schema": {"type": "string"}},
             ],
         ),
@@ -409,7 +609,7 @@ def paths() -> dict:
         "/api/v1/consultations/{slug}/counts": _get("Aggregated counts", _ref("Counts"), [SLUG]),
         "/api/v1/consultations/{slug}/open-data.json": _get(
             "Open data (CC BY 4.0): published comments with stable ids and, once results are published, decisions",
-            {"type": "object"},
+            _ref("OpenData"),
             [SLUG],
         ),
         "/api/v1/consultations/{slug}/open-data.csv": {
@@ -433,7 +633,10 @@ def paths() -> dict:
             secured=True,
         ),
         "/api/v1/report-rows": _get(
-            "Names of the reports (analyst or organiser key)", {"type": "object"}, [], secured=True
+            "Names of the reports (analyst or organiser key)",
+            _object({"reports": {"type": "array", "items": STRING}}),
+            [],
+            secured=True,
         ),
         "/api/v1/report-rows/{name}": _get(
             "One report's rows, filtered like the dashboards (analyst or organiser key; contacts only for organisers)",
@@ -472,7 +675,9 @@ def paths() -> dict:
                 )["post"],
                 "responses": {
                     "200": _json(_ref("FullComment"), "Recorded (changed says whether anything changed)"),
-                    **{code: PROBLEM for code in ("400", "401", "403", "404", "409", "415", "422", "503")},
+                    **{code: PROBLEM for code in ("400", "404", "409", "415", "422", "503")},
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
                 },
             }
         },
