@@ -12,8 +12,8 @@ import json
 from eventreg.api.keys import create_api_key
 from eventreg.models import Comment, Registration, Role
 from tests.auth_helpers import make_user
-from tests.factories import make_consultation, make_event_session, registration_form
-from tests.factories_consultation import comment_form, make_comment, make_document
+from tests.factories import make_comment, make_consultation, make_event_session, registration_form
+from tests.factories_consultation import comment_form, import_document
 
 HALF_PAIR = "\ud800"
 
@@ -34,7 +34,7 @@ def test_half_a_surrogate_pair_in_a_registration_is_replaced_not_a_500(client, d
 
 def test_half_a_surrogate_pair_in_a_comment_or_a_field_name_is_replaced(client, db_session):
     consultation = make_consultation(db_session)
-    document = make_document(db_session, consultation)
+    document = import_document(db_session, consultation)
     url = f"/api/v1/consultations/{consultation.slug}/documents/{document.key}/comments?lang=en"
     data = {**comment_form(), "consent": True, "body": f"Поддерживаю {HALF_PAIR}", f"x{HALF_PAIR}": [1]}
     refused = post_json(client, url, data)
@@ -54,7 +54,7 @@ def test_half_a_surrogate_pair_in_a_decision_is_replaced(client, db_session):
     _row, key = create_api_key(db_session, "decisions", Role.ORGANISER.value, by=admin)
     consultation = make_consultation(db_session)
     comment = make_comment(
-        db_session, make_document(db_session, consultation), status="published", language="ru"
+        db_session, import_document(db_session, consultation), status="published", language="ru"
     )
     db_session.commit()
     data = {"decision": "rejected", "justification_ru": f"Есть в разделе 5 {HALF_PAIR}"}

@@ -46,7 +46,7 @@ from eventreg.models import (  # noqa: E402
 from eventreg.moderation.services import decide_comment  # noqa: E402
 from tests.conftest import _truncate_all, make_test_app  # noqa: E402
 from tests.factories import make_event_session, registration_form  # noqa: E402
-from tests.factories_consultation import comment_form, make_document  # noqa: E402
+from tests.factories_consultation import comment_form, import_document  # noqa: E402
 
 MAX_EXAMPLES = 25
 CHECKS = [
@@ -277,7 +277,7 @@ def app_config() -> dict:
 )
 def test_rate_limited_writes_answer_a_documented_429(app, db_session, path):
     event_session = make_event_session(db_session)
-    document = make_document(db_session, event_session.consultation)
+    document = import_document(db_session, event_session.consultation)
     api = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     slug = event_session.slug if path.startswith("/api/v1/sessions/") else event_session.consultation.slug
     parameters = {"slug": slug, "key": document.key} if "{key}" in path else {"slug": slug}
