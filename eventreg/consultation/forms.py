@@ -31,19 +31,23 @@ class CommentForm(BaseForm):
     kind = RadioField(
         _l("What kind of comment is it?"),
         choices=choices(COMMENT_KINDS, blank=False),
-        validators=[InputRequired(message=_l("Please choose one option.")), one_of(COMMENT_KINDS)],
+        validators=[InputRequired(message=_l("Choose what kind of comment it is.")), one_of(COMMENT_KINDS)],
         validate_choice=False,
     )
-    body = TextAreaField(_l("Your comment"), validators=[required(), max_length(BODY_MAX)])
+    body = TextAreaField(
+        _l("Your comment"), validators=[required(_l("Write your comment.")), max_length(BODY_MAX)]
+    )
     proposed_wording = TextAreaField(
         _l("Proposed wording (for amendments)"), validators=[Optional(), max_length(WORDING_MAX)]
     )
-    name = StringField(_l("Your name"), validators=[required(), max_length(200)], filters=[strip])
+    name = StringField(
+        _l("Your name"), validators=[required(_l("Enter your name.")), max_length(200)], filters=[strip]
+    )
     organisation = StringField(
         _l("Organisation (optional)"), validators=[Optional(), max_length(300)], filters=[strip]
     )
-    sector = code_select(_l("Sector"), SECTORS)
-    region = code_select(_l("Region"), REGIONS)
+    sector = code_select(_l("Sector"), SECTORS, _l("Choose your sector."))
+    region = code_select(_l("Region"), REGIONS, _l("Choose your region."))
     sex = sex_field()
     email = email_field(_l("E-mail (optional)"), optional=True)
     show_name = BooleanField(_l("Show my name publicly next to my comment"))

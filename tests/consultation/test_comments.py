@@ -122,6 +122,25 @@ def test_too_long_comment_is_refused_and_kept(client, db_session, draft):
     assert comments(db_session) == []
 
 
+def test_empty_comment_form_says_in_kyrgyz_what_each_field_needs(client, db_session, draft):
+    consultation, _document = draft
+    response = post_comment(
+        client, comment_url(consultation, "1.1", lang="ky"), kind="", body="", name="", sector="", region=""
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    for message in (
+        "Пикириңиздин түрүн тандаңыз.",
+        "Пикириңизди жазыңыз.",
+        "Атыңызды жазыңыз.",
+        "Секторуңузду тандаңыз.",
+        "Аймагыңызды тандаңыз.",
+    ):
+        assert f">{message}</a>" in html, message  # in the summary, linking to its field
+    assert "Бул талааны толтуруңуз." not in html  # no field is left with the generic "fill in this field"
+    assert comments(db_session) == []
+
+
 def test_html_is_stored_as_typed_and_shown_as_text(client, db_session, draft):
     consultation, document = draft
     body = '<script>alert("x")</script><b>bold</b>'
