@@ -16,6 +16,13 @@ from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length
 
 from eventreg.vocabulary import SEXES
 
+# Messages that do not say which field they are about; the summary at the top adds the field's label.
+GENERIC_MESSAGES = (
+    _l("Please fill in this field."),
+    _l("Please choose one option."),
+    _l("Please choose one of the options offered."),
+)
+
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 _ID_DIGITS = 18  # below 2**63, the largest id a database column holds
 
@@ -52,6 +59,20 @@ class BaseForm(FlaskForm):
     def csrf_failed(self) -> bool:
         return "csrf_token" in self.errors
 
+    def problems(self) -> list[tuple[str, str]]:
+        """The summary at the top: (field id, message) for each error. A message that does not name its field
+        ("Please fill in this field.") is prefixed by the field's label, so the list says where to look."""
+        generic = {str(message) for message in GENERIC_MESSAGES}
+        found = []
+        for field in self:
+            if field.name == "csrf_token":
+                continue
+            anchor = f"{field.id}-0" if field.type == "RadioField" else field.id
+            for error in field.errors:
+                text = str(error)
+                found.append((anchor, f"{field.label.text}: {text}" if text in generic else text))
+        return found
+
     def validate(self, extra_validators=None) -> bool:
         for field in self:
             # A file sent where text belongs (a crafted multipart POST) is not text: refuse it, never len() it.
@@ -87,7 +108,7 @@ class BaseForm(FlaskForm):
 
 def required(message=None) -> DataRequired:
     """Say what to do ("Enter your full name") where the field allows; the generic text is the fallback."""
-    return DataRequired(message=message or _l("Please fill in this field."))
+    return DataRequired(message=message or GENERIC_MESSAGES[0])
 
 
 def max_length(n: int) -> Length:
@@ -96,7 +117,7 @@ def max_length(n: int) -> Length:
 
 def one_of(allowed) -> AnyOf:
     """Only the listed codes are accepted (a tampered select gets a clear message, not an error)."""
-    return AnyOf(list(allowed), message=_l("Please choose one of the options offered."))
+    return AnyOf(list(allowed), message=GENERIC_MESSAGES[2])
 
 
 def strip(value):

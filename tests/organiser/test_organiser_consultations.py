@@ -157,6 +157,17 @@ def test_bad_input_is_refused_and_what_was_typed_stays(staff, db_session, overri
     assert audit_entries(db_session) == []
 
 
+def test_the_summary_names_the_field_a_generic_message_is_about(staff, db_session):
+    token = token_from(staff, "/ky/organiser/consultations/new")
+    response = staff.post(
+        "/ky/organiser/consultations/new", data={**consultation_form(slug=""), "csrf_token": token}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    # "Fill in this field" alone does not say which one: at the top it carries the field's label.
+    assert '<a href="#slug">Веб-даректер үчүн кыска ат: Бул талааны толтуруңуз.</a>' in page
+
+
 def test_a_taken_slug_gets_a_translated_message(staff, db_session):
     existing = make_consultation(db_session, slug="gender-strategy-2030")
     other = make_consultation(db_session, slug="action-plan")
