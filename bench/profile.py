@@ -97,6 +97,11 @@ def main() -> None:
     parser.add_argument("--cache", action="store_true", help="keep the page cache on (2 s)")
     parser.add_argument("--post", choices=["registration", "comment"], help="profile a form POST instead")
     parser.add_argument("--database", help="an empty database to use instead of a temporary SQLite file")
+    parser.add_argument(
+        "--confirmed",
+        action="store_true",
+        help="registration: room for everyone, so each gets a confirmation with its calendar file",
+    )
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.WARNING)
@@ -205,6 +210,15 @@ def _profile_post(url: str, args):
             "PAGE_CACHE_SECONDS": 10,  # as deployed: every write tells the workers to empty their copies
         }
     )
+    if args.confirmed:
+        from sqlalchemy import update
+
+        from eventreg.extensions import db
+        from eventreg.models import EventSession
+
+        with app.app_context():
+            db.session.execute(update(EventSession).where(EventSession.id == paths["burst_id"]).values(capacity=100_000))
+            db.session.commit()
     clock = LockClock(app.extensions["eventreg.db"]["sessionmaker"], app.extensions["eventreg.db"]["engine"])
     addresses = (f"127.2.{n // 250}.{n % 250 + 1}" for n in itertools.count())
     numbers = itertools.count()
