@@ -217,7 +217,9 @@ def _profile_post(url: str, args):
         from eventreg.models import EventSession
 
         with app.app_context():
-            db.session.execute(update(EventSession).where(EventSession.id == paths["burst_id"]).values(capacity=100_000))
+            db.session.execute(
+                update(EventSession).where(EventSession.id == paths["burst_id"]).values(capacity=100_000)
+            )
             db.session.commit()
     clock = LockClock(app.extensions["eventreg.db"]["sessionmaker"], app.extensions["eventreg.db"]["engine"])
     addresses = (f"127.2.{n // 250}.{n % 250 + 1}" for n in itertools.count())

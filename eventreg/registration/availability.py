@@ -84,7 +84,8 @@ def closed_reason(event_session: EventSession, taken: int, now: datetime) -> Clo
 
 def _counts(session: Session, session_ids: Sequence[int], now: datetime) -> dict[int, dict[str, int]]:
     counts = {
-        sid: {"confirmed": 0, "held": 0, "expired_holds": 0, "waiting": 0, "checked_in": 0} for sid in session_ids
+        sid: {"confirmed": 0, "held": 0, "expired_holds": 0, "waiting": 0, "checked_in": 0}
+        for sid in session_ids
     }
     if not session_ids:
         return counts
