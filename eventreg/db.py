@@ -8,6 +8,12 @@ PostgreSQL; on SQLite the IMMEDIATE transaction already is the lock), re-read th
 check, write and flush. They never commit, so they compose: one service may call another inside the
 same unit of work.
 
+On SQLite, the units of work of one process wait for the write lock in a queue of their own (a thread
+lock per database file) before BEGIN IMMEDIATE. SQLite's busy handler would make them poll instead,
+sleeping 1, 2, 5 … up to 100 ms between tries, so under load the lock stood free while its waiters slept
+(bench/PROFILE.md); in the queue the next writer starts as soon as the previous one commits. Processes
+still meet at SQLite's own lock, as before; the queue only decides the order within one.
+
 A transient lock error (SQLite busy past its timeout, a PostgreSQL deadlock or serialization failure)
 rolls the whole unit back; `run_in_unit_of_work` and the request dispatcher (see eventreg/__init__.py)
 retry it a bounded number of times, then raise `DatabaseBusy`, which the error pages turn into a
@@ -17,6 +23,7 @@ translated "please try again" page that gives back everything that was typed.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 IMMEDIATE = "eventreg_sqlite_immediate"
 _IN_UNIT = "eventreg_unit_of_work"
+_QUEUED = "eventreg_writer_queue"
 
 T = TypeVar("T")
 
@@ -69,7 +77,27 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30000, **kwargs) -> E
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
+class _WriterQueue:
+    """The units of work of one process that write to one SQLite file, one after the other."""
+
+    def __init__(self, timeout_seconds: float):
+        self.lock = threading.Lock()
+        self.timeout_seconds = timeout_seconds
+
+
+_writer_queues: dict[str, _WriterQueue] = {}
+_writer_queues_guard = threading.Lock()
+
+
+def _queue_key(engine: Engine) -> str:
+    # One queue per database, shared by every engine on it in this process (tests build many apps).
+    return engine.url.render_as_string(hide_password=True)
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    with _writer_queues_guard:
+        _writer_queues.setdefault(_queue_key(engine), _WriterQueue(busy_timeout_ms / 1000))
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         # Take transaction control away from the driver so that we decide how BEGIN is spelled.
@@ -103,6 +131,8 @@ class Database:
             **app.config.get("ENGINE_OPTIONS", {}),
         )
         factory = sessionmaker(bind=engine, expire_on_commit=False)
+        # First of all after-commit work (such as the page cache's stamp file): the lock is free by then.
+        event.listen(factory, "after_commit", leave_writer_queue, insert=True)
 
         @event.listens_for(factory, "after_commit")
         def note_commit(_session):
@@ -164,6 +194,7 @@ def unit_of_work(session: Session) -> Iterator[Session]:
     session.info[_IN_UNIT] = True
     try:
         if is_sqlite(session) and not locks_skipped():
+            _join_writer_queue(session)
             session.connection(execution_options={IMMEDIATE: True})
         yield session
         session.commit()
@@ -171,7 +202,26 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        leave_writer_queue(session)
         session.info.pop(_IN_UNIT, None)
+
+
+def _join_writer_queue(session: Session) -> None:
+    """Wait for this process's earlier writers to this SQLite file, then go on to BEGIN IMMEDIATE.
+
+    Bounded by the busy timeout: a writer that waited that long goes on to SQLite's own lock and its busy
+    handler, exactly as without the queue (so a unit of work can never hang here for good).
+    """
+    queue = _writer_queues.get(_queue_key(session.get_bind()))
+    if queue is not None and queue.lock.acquire(timeout=queue.timeout_seconds):
+        session.info[_QUEUED] = queue
+
+
+def leave_writer_queue(session: Session, *_args) -> None:
+    """Let the next writer of this process go: right after the commit (or the rollback)."""
+    queue = session.info.pop(_QUEUED, None)
+    if queue is not None:
+        queue.lock.release()
 
 
 def is_transient(error: BaseException) -> bool:

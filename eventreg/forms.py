@@ -49,11 +49,56 @@ MAX_ID = 10**_ID_DIGITS - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class _WTFormsMessages:
+    """WTForms' own messages in the request's language, each catalogue read from disk once per process.
+
+    Flask-WTF reads WTForms' catalogue from disk again on every request that binds a form (it was one of
+    the larger costs of a form POST in bench/PROFILE.md); the catalogues never change while the app runs.
+    """
+
+    _catalogues: dict[str, object] = {}
+
+    def _catalogue(self):
+        from babel import support
+        from flask import has_request_context
+        from flask_babel import get_locale
+        from wtforms.i18n import messages_path
+
+        locale = get_locale() if has_request_context() else None
+        if locale is None:
+            return None
+        key = str(locale)
+        catalogue = self._catalogues.get(key)
+        if catalogue is None:
+            catalogue = self._catalogues[key] = support.Translations.load(
+                messages_path(), [locale], domain="wtforms"
+            )
+        return catalogue
+
+    def gettext(self, string):
+        catalogue = self._catalogue()
+        return string if catalogue is None else catalogue.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalogue = self._catalogue()
+        if catalogue is None:
+            return singular if n == 1 else plural
+        return catalogue.ungettext(singular, plural, n)
+
+
+_wtforms_messages = _WTFormsMessages()
+
+
 class BaseForm(FlaskForm):
     """A FlaskForm whose CSRF failure reads as 'submit again', never as a lost form."""
 
     class Meta:
         csrf = True
+
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return _wtforms_messages
 
     @property
     def csrf_failed(self) -> bool:

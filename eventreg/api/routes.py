@@ -300,11 +300,10 @@ def register(slug: str):
     form = RegistrationForm(formdata=json_formdata(), meta={"csrf": False})
     if not form.validate():
         raise ApiProblem(422, errors=form_errors(form))
+    event_session_id, details = event_session.id, form.details(g.lang)  # not reloaded under the lock
     try:
         with unit_of_work(db.session):
-            registration = registration_services.register_participant(
-                db.session, event_session.id, form.details(g.lang)
-            )
+            registration = registration_services.register_participant(db.session, event_session_id, details)
     except registration_services.RegistrationClosed as refused:
         raise ApiProblem(
             409, refused.reason.label, code=f"registration-closed-{refused.reason.value}"
@@ -350,11 +349,12 @@ def submit_comment(slug: str, key: str):
     if not form.validate():
         raise ApiProblem(422, errors=form_errors(form))
     author = form.author()
+    document_id = doc.id  # not reloaded under the lock
     try:
         with unit_of_work(db.session):
             stored = comment_services.create_comment(
                 db.session,
-                doc.id,
+                document_id,
                 item_id,
                 kind=form.kind.data,
                 body=form.body.data,

@@ -240,12 +240,15 @@ def comment(slug: str, key: str, number: str | None = None):
     if not form.validate():
         return _render_comment_form(consultation, doc, item, form, status=400)
     author = form.author(registration_id=_registration_id_for(consultation))
+    # Ids read before the unit of work begins: it expires what was loaded, and reloading rows just to
+    # learn their ids would cost statements under the write lock.
+    document_id, item_id = doc.id, item.id if item is not None else None
     try:
         with unit_of_work(db.session):
             stored = services.create_comment(
                 db.session,
-                doc.id,
-                item.id if item is not None else None,
+                document_id,
+                item_id,
                 kind=form.kind.data,
                 body=form.body.data,
                 proposed_wording=form.proposed_wording.data,

@@ -77,19 +77,24 @@ def create_comment(
         raise CommentError(f"unknown comment kind {kind!r}")
     if not body.strip() or len(body) > BODY_MAX or len(proposed_wording or "") > WORDING_MAX:
         raise CommentError("comment empty or too long")
-    document = session.get(Document, document_id)
-    if document is None:
+    # The document's consultation and whether the item is the document's, in one statement: on SQLite
+    # everything in the unit of work runs under the write lock.
+    found = session.execute(
+        select(Document.consultation_id, DocumentItem.document_id)
+        .outerjoin(DocumentItem, DocumentItem.id == item_id)
+        .where(Document.id == document_id)
+    ).first()
+    if found is None:
         raise CommentError("no such document")
-    consultation = lock_one(session, Consultation, document.consultation_id, shared=True)
-    if item_id is not None:
-        item_document = session.scalar(select(DocumentItem.document_id).where(DocumentItem.id == item_id))
-        if item_document != document.id:
-            raise CommentError("item does not belong to the document")
+    consultation_id, item_document = found
+    if item_id is not None and item_document != document_id:
+        raise CommentError("item does not belong to the document")
+    consultation = lock_one(session, Consultation, consultation_id, shared=True)
     if entered_by is None and not consultation.comments_open(now):
         raise CommentsClosed()
     checks_done(session)
     comment = Comment(
-        document_id=document.id,
+        document_id=document_id,
         item_id=item_id,
         kind=kind,
         body=body.strip(),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from eventreg.models import EventSession, Registration, RegistrationStatus, SessionStatus
@@ -36,6 +36,8 @@ class Availability:
     checked_in: int
     closed_reason: ClosedReason | None
     held: int = 0  # places kept for people who have not yet confirmed from their e-mail
+    # Holds past their time: they take no place, but are still to be released (and their place passed on).
+    expired_holds: int = 0
 
     @property
     def taken(self) -> int:
@@ -81,31 +83,36 @@ def closed_reason(event_session: EventSession, taken: int, now: datetime) -> Clo
 
 
 def _counts(session: Session, session_ids: Sequence[int], now: datetime) -> dict[int, dict[str, int]]:
-    counts = {sid: {"confirmed": 0, "held": 0, "waiting": 0, "checked_in": 0} for sid in session_ids}
+    counts = {
+        sid: {"confirmed": 0, "held": 0, "expired_holds": 0, "waiting": 0, "checked_in": 0}
+        for sid in session_ids
+    }
     if not session_ids:
         return counts
-    # A hold past its time no longer takes a place, even before the worker has released it.
-    live_hold = (Registration.status != RegistrationStatus.HELD.value) | (Registration.hold_expires_at > now)
+    # A hold past its time no longer takes a place, even before the worker has released it; it is counted
+    # apart, so that the locked decision releases holds only when there are some (one statement less).
     rows = session.execute(
         select(
             Registration.session_id,
             Registration.status,
             func.count(Registration.id),
             func.count(Registration.checked_in_at),
+            func.count(case((Registration.hold_expires_at > now, 1))),
+            func.count(case((Registration.hold_expires_at <= now, 1))),
         )
         .where(
             Registration.session_id.in_(list(session_ids)),
             Registration.status != RegistrationStatus.CANCELLED.value,
-            live_hold,
         )
         .group_by(Registration.session_id, Registration.status)
     )
-    for session_id, status, number, checked_in in rows:
+    for session_id, status, number, checked_in, live_holds, expired_holds in rows:
         if status == RegistrationStatus.CONFIRMED:
             counts[session_id]["confirmed"] = number
             counts[session_id]["checked_in"] = checked_in
         elif status == RegistrationStatus.HELD:
-            counts[session_id]["held"] = number
+            counts[session_id]["held"] = live_holds
+            counts[session_id]["expired_holds"] = expired_holds
         elif status == RegistrationStatus.WAITLISTED:
             counts[session_id]["waiting"] = number
     return counts
@@ -121,6 +128,7 @@ def for_sessions(
             capacity=s.capacity,
             confirmed=counts[s.id]["confirmed"],
             held=counts[s.id]["held"],
+            expired_holds=counts[s.id]["expired_holds"],
             waiting=counts[s.id]["waiting"],
             checked_in=counts[s.id]["checked_in"],
             closed_reason=closed_reason(s, counts[s.id]["confirmed"] + counts[s.id]["held"], now),

@@ -152,9 +152,12 @@ def register(slug: str):
     form = RegistrationForm()
     if not form.validate():
         return _render_session(event_session, form, status=400)
+    # Read before the unit of work begins: it expires what was loaded, and reloading the row just to learn
+    # its id would cost a statement under the write lock.
+    event_session_id, details = event_session.id, form.details(g.lang)
     try:
         with unit_of_work(db.session):
-            registration = services.register_participant(db.session, event_session.id, form.details(g.lang))
+            registration = services.register_participant(db.session, event_session_id, details)
     except services.RegistrationClosed as exc:
         return _render_session(event_session, form, status=409, refused=closed_message(exc.reason))
     except services.AlreadyRegistered:

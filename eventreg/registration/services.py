@@ -178,8 +178,11 @@ def register_participant(
     now = now or utcnow()
     email_normalized = normalise_email(details.email)
     event_session = _lock_event_session(session, event_session_id)
-    release_expired_holds(session, event_session, now)
     places = availability.for_session(session, event_session, now)
+    if places.expired_holds:
+        # Places held past their time go on (to the waiting list) before anyone new is placed.
+        release_expired_holds(session, event_session, now)
+        places = availability.for_session(session, event_session, now)
     if places.closed_reason is not None:
         raise RegistrationClosed(places.closed_reason)
     existing = _find_live(session, event_session_id, email_normalized)

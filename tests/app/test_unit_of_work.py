@@ -323,6 +323,34 @@ def test_services_compose_and_nothing_is_kept_when_one_fails(db_session, app):
         assert db_session.get(Comment, a.id).status == "new", "the publish in the same unit is undone too"
 
 
+def test_every_way_a_unit_of_work_ends_lets_the_next_writer_in(db_session, app):
+    """On SQLite the writers of one process queue for the write lock (eventreg.db): a unit that commits,
+    is refused or breaks must leave the queue, or every later write of the process would wait."""
+    from eventreg.db import _writer_queues
+
+    def queue_free() -> bool:
+        return not any(queue.lock.locked() for queue in _writer_queues.values())
+
+    with app.test_request_context("/ru/"):
+        user = make_user(db_session, "organiser")
+        comment = make_comment(db_session, make_document(db_session))
+        with unit_of_work(db_session):
+            if db_session.get_bind().dialect.name == "sqlite":
+                assert not queue_free(), "the unit holds its place in the queue"
+            moderation.publish_comment(db_session, comment.id, by=user)
+        assert queue_free()
+        with pytest.raises(moderation.ReasonRequired), unit_of_work(db_session):
+            moderation.decide_comment(db_session, comment.id, "rejected", {}, None, by=user)
+        assert queue_free()
+        with pytest.raises(ZeroDivisionError), unit_of_work(db_session):
+            1 / 0  # noqa: B018
+        assert queue_free()
+        with unit_of_work(db_session):
+            pass
+        assert queue_free()
+        assert db_session.get(Comment, comment.id).status == "published"
+
+
 def test_the_mail_package_imports_without_any_area(tmp_path):
     probe = (
         "import sys, eventreg.mail.notify, eventreg.mail.outbox, eventreg.mail.sender, eventreg.mail.ics\n"
