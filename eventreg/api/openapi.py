@@ -181,13 +181,27 @@ SCHEMAS = {
             "source": CODED,
             "created_at": {"type": "string", "format": "date-time"},
             "decision": CODED,
-            "decision_part": {"type": ["string", "null"]},
+            "decision_part": {
+                "type": ["string", "null"],
+                "description": "For a partly accepted comment, which part: in the requested language, "
+                "else in the first language that has it (like justification).",
+            },
             "justification": {"type": ["string", "null"]},
         },
     },
     "Counts": {"type": "object"},
     "Registration": {"type": "object", "description": "A registration with the person's details."},
-    "FullComment": {"type": "object", "description": "A comment with its moderation state and author."},
+    "FullComment": {
+        "type": "object",
+        "description": "A comment with its moderation state and author. decision_part is the part accepted "
+        "in the requested language (else another one); decision_part_by_language and justification hold "
+        "the texts of every language.",
+        "properties": {
+            "decision_part": {"type": ["string", "null"]},
+            "decision_part_by_language": {"type": "object", "additionalProperties": {"type": "string"}},
+            "justification": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
     "Report": {
         "type": "object",
         "properties": {
@@ -233,7 +247,14 @@ SCHEMAS = {
         "required": ["decision"],
         "properties": {
             "decision": {"type": "string", "enum": ["accepted", "partly_accepted", "rejected", "noted"]},
-            "part": {"type": "string"},
+            "part_ru": {"type": "string", "description": "The part accepted, in Russian."},
+            "part_ky": {"type": "string", "description": "The part accepted, in Kyrgyz."},
+            "part_en": {"type": "string", "description": "The part accepted, in English."},
+            "part": {
+                "type": "string",
+                "deprecated": True,
+                "description": "The part accepted in the comment's language; used only without part_ru/_ky/_en.",
+            },
             "justification_ru": {"type": "string"},
             "justification_ky": {"type": "string"},
             "justification_en": {"type": "string"},
