@@ -32,7 +32,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from eventreg.i18n import DATE_PATTERNS, localized, to_local
+from eventreg.i18n import DATE_PATTERNS, LocalText, languages, localized, to_local
 from eventreg.identity import identity
 from eventreg.models import Consultation, Document
 from eventreg.reports import queries
@@ -359,6 +359,13 @@ def _signature_block(doc) -> None:
         paragraph.add_run("_" * 40)
 
 
+def _marked(text: LocalText) -> str:
+    """A drafters' text in the table's language, or in another one with that language named after it."""
+    if not text.is_fallback:
+        return text.text
+    return _("%(what)s (%(language)s)", what=text.text, language=languages().get(text.lang, text.lang))
+
+
 A4_WIDTH, A4_HEIGHT = Cm(21), Cm(29.7)
 # №, clause, draft text, comment, proposed wording, author, decision, justification: 26.7 cm, the width
 # of a landscape A4 page inside 1.5 cm margins.
@@ -415,12 +422,14 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
         (_("Date"), _long_date(datetime.now(UTC), lang)),
         (_("Comments and proposals"), str(numbers["comments"])),
         (_("Rows in the table (near-identical comments listed once)"), str(len(entries))),
+    ]
+    if duplicates:
+        facts.append((_("Duplicates merged into the comments listed"), str(duplicates)))
+    facts += [
         (_("Items commented on"), str(numbers["items"])),
         (_("Decided"), str(numbers["decided"])),
         (_("Waiting for a decision"), str(numbers["waiting"])),
     ]
-    if duplicates:
-        facts.append((_("Duplicates merged into the comments listed"), str(duplicates)))
     waiting_label = str(_("Waiting for a decision"))
     facts += [(str(row[0]), str(row[1])) for row in decisions.rows if str(row[0]) != waiting_label]
     for name, value in facts:
@@ -471,8 +480,9 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
         else:
             clause = f"{record.item_number} {record.item_heading}".strip()
         decision = record.decision
-        if record.decision_part.text:
-            decision = f"{decision}: {record.decision_part}" if decision else str(record.decision_part)
+        part = _marked(record.decision_part)
+        if part:
+            decision = f"{decision}: {part}" if decision else part
         comment = f"{record.kind}: {record.body}" if record.kind else record.body
         if entry.count > 1:
             comment += "\n" + ngettext(
@@ -489,9 +499,9 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
             record.item_text if new_item else "",
             comment,
             record.proposed_wording,
-            "\n".join(entry.authors),
+            ";\n".join(entry.authors),
             decision or _("Waiting for a decision"),
-            str(record.justification),
+            _marked(record.justification),
         ]
         row = table.add_row()
         _keep_row_together(row)

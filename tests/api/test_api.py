@@ -153,7 +153,9 @@ def test_decisions_and_counts(client, db_session, draft):
     assert decided["decision"] == {"code": "partly_accepted", "label": "Partly accepted"}
     assert decided["justification"] == "Reflected in 1.2" and decided["decision_part"] == "The first part"
     # in Kyrgyz neither was written: both come in the same other language, as the pages show them
-    (in_kyrgyz,) = client.get(f"/api/v1/consultations/{consultation.slug}/decisions?lang=ky").get_json()["items"]
+    (in_kyrgyz,) = client.get(f"/api/v1/consultations/{consultation.slug}/decisions?lang=ky").get_json()[
+        "items"
+    ]
     assert (in_kyrgyz["decision_part"], in_kyrgyz["justification"]) == ("Первая часть", "Учтено в пункте 1.2")
     counts = client.get(f"/api/v1/consultations/{consultation.slug}/counts").get_json()
     assert counts["comments"]["received"] == 2

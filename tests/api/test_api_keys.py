@@ -177,9 +177,13 @@ def test_organiser_key_enters_paper_comments_and_decides(app, db_session, admin,
     )
     assert russian_only.status_code == 422 and russian_only.get_json()["errors"][0]["field"] == "part_ky"
     # a client that sends one `part`, as before it was kept per language, writes the comment's language
-    legacy = api.post(url, json={"decision": "partly_accepted", "part": "Биринчи бөлүгү"}, headers=bearer(key))
+    legacy = api.post(
+        url, json={"decision": "partly_accepted", "part": "Биринчи бөлүгү"}, headers=bearer(key)
+    )
     assert legacy.status_code == 200, legacy.get_data(as_text=True)
-    assert legacy.get_json()["decision_part"] == "Биринчи бөлүгү"  # English asked for, Kyrgyz is what there is
+    assert (
+        legacy.get_json()["decision_part"] == "Биринчи бөлүгү"
+    )  # English asked for, Kyrgyz is what there is
     assert legacy.get_json()["decision_part_by_language"] == {"ky": "Биринчи бөлүгү"}
     both = api.post(
         url,
@@ -188,7 +192,10 @@ def test_organiser_key_enters_paper_comments_and_decides(app, db_session, admin,
     )
     assert both.get_json()["decision_part"] == "The first part"
     db_session.expire_all()
-    assert db_session.get(Comment, comment.id).decision_part == {"ky": "Биринчи бөлүгү", "en": "The first part"}
+    assert db_session.get(Comment, comment.id).decision_part == {
+        "ky": "Биринчи бөлүгү",
+        "en": "The first part",
+    }
     assert (
         api.post(
             "/api/v1/comments/999999/decision", json={"decision": "noted"}, headers=bearer(key)

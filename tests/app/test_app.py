@@ -212,7 +212,9 @@ def test_decision_part_migration_keeps_the_text_under_the_comments_language(back
     assert loaded(history) == {"ky": "Биринчи сүйлөм"}
 
     with engine.begin() as connection:
-        connection.execute(text("UPDATE comments SET decision_part = :p WHERE id = 2"), {"p": '{"en": "Part"}'})
+        connection.execute(
+            text("UPDATE comments SET decision_part = :p WHERE id = 2"), {"p": '{"en": "Part"}'}
+        )
         command.downgrade(alembic_config(connection), "0007_place_holds")
         parts = dict(connection.execute(text("SELECT id, decision_part FROM comments ORDER BY id")).all())
         history = connection.execute(text("SELECT decision_part FROM comment_decision_changes")).scalar()

@@ -282,7 +282,9 @@ def test_decisions_need_reason_or_part_and_keep_every_change(client, db_session,
     assert no_part.status_code == 400
     assert "Please say which part of the comment is accepted." in no_part.get_data(as_text=True)
     # the part, like a reason, must be readable by the author: a Kyrgyz comment needs it in Kyrgyz
-    part_in_russian = decide(client, comment.id, csrf, decision="partly_accepted", part_ru="Первое предложение")
+    part_in_russian = decide(
+        client, comment.id, csrf, decision="partly_accepted", part_ru="Первое предложение"
+    )
     assert part_in_russian.status_code == 400
     html = part_in_russian.get_data(as_text=True)
     assert 'id="part_ky-errors"' in html and "Первое предложение</textarea>" in html

@@ -141,6 +141,14 @@ def test_table_of_comments_has_the_campaign_in_one_row_and_the_same_counts(clien
     counts = [int(m.group(1)) if (m := re.search(r"\((\d+) comments", row[3])) else 1 for row in rows]
     assert sum(counts) == 7
 
+    # In Kyrgyz the single comment's part exists only in Russian: the table names the language it is in.
+    in_kyrgyz = read_docx(
+        io.BytesIO(client.get(f"/ky/reports/comments.docx?document={document.id}").get_data())
+    )
+    kyrgyz_rows = [[cell.text for cell in row.cells] for row in in_kyrgyz.tables[0].rows]
+    assert kyrgyz_rows[1][6].endswith(": 30 пайыздык квота")
+    assert kyrgyz_rows[2][6].endswith(": Первая часть (Русский)")
+
     # The comparative table cites comments by these numbers: every member and the duplicate are row 1.
     with app.test_request_context("/en/"):
         numbers = comment_numbers(db_session, document, "en")
