@@ -155,7 +155,9 @@ def generate(session: Session, comments: int, registrations: int, seed: int = 20
                 session_id=rnd.choice(session_ids) if k % 4 == 0 else None,
                 status=rnd.choices(["published", "new", "hidden"], [80, 15, 5])[0],
                 decision=decision,
-                decision_part="Биринчи бөлүгү" if decision == "partly_accepted" else None,
+                decision_part={"ky": "Биринчи бөлүгү", "ru": "Первая часть"}
+                if decision == "partly_accepted"
+                else {},
                 justification={"ru": "Обоснование решения", "ky": "Чечимдин негиздемеси"} if decision else {},
                 created_at=created,
             )

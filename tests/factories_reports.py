@@ -72,7 +72,7 @@ def build_scenario(session) -> Scenario:
             source="paper",
             session_id=first.id,
             decision="partly_accepted",
-            decision_part="Биринчи сүйлөм",
+            decision_part={"ky": "Биринчи сүйлөм", "ru": "Первое предложение"},
             justification={
                 "ru": "Учтено частично",
                 "ky": KYRGYZ_JUSTIFICATION,

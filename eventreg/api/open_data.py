@@ -70,7 +70,7 @@ def open_data_rows(session: Session, consultation: Consultation) -> list[tuple]:
                 timestamp(comment.created_at),
                 decided or "",
                 label(DECISIONS, decided) if decided else "",
-                (comment.decision_part or "") if decided else "",
+                text(comment.decision_part) if decided else "",
                 text(comment.justification) if decided else "",
             )
         )

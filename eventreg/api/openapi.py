@@ -246,7 +246,11 @@ SCHEMAS = {
             "source": CODED,
             "created_at": {"type": "string", "format": "date-time"},
             "decision": CODED,
-            "decision_part": {"type": ["string", "null"]},
+            "decision_part": {
+                "type": ["string", "null"],
+                "description": "For a partly accepted comment, which part: in the requested language, "
+                "else in the first language that has it (like justification).",
+            },
             "justification": {"type": ["string", "null"]},
         },
     },
@@ -304,6 +308,7 @@ SCHEMAS = {
                         "created_at": TIME,
                         "decision": STRING,
                         "decision_label": STRING,
+                        "decision_part": STRING,
                         "justification": STRING,
                     },
                 },
@@ -332,7 +337,9 @@ SCHEMAS = {
     ),
     "FullComment": {
         "type": "object",
-        "description": "A comment with its moderation state and author.",
+        "description": "A comment with its moderation state and author. decision_part is the part accepted "
+        "in the requested language (else another one); decision_part_by_language and justification hold "
+        "the texts of every language.",
         "required": [
             "id",
             "document_id",
@@ -370,6 +377,12 @@ SCHEMAS = {
             "session_id": MAYBE_INT,
             "duplicate_of_id": MAYBE_INT,
             "decision": CODED,
+            "decision_part": MAYBE_STRING,
+            "decision_part_by_language": {
+                "type": "object",
+                "description": "Per language (ru, ky, en).",
+                "additionalProperties": STRING,
+            },
             "justification": {
                 "type": "object",
                 "description": "Per language (ru, ky, en).",
@@ -423,7 +436,14 @@ SCHEMAS = {
         "required": ["decision"],
         "properties": {
             "decision": {"type": "string", "enum": ["accepted", "partly_accepted", "rejected", "noted"]},
-            "part": {"type": "string"},
+            "part_ru": {"type": "string", "description": "The part accepted, in Russian."},
+            "part_ky": {"type": "string", "description": "The part accepted, in Kyrgyz."},
+            "part_en": {"type": "string", "description": "The part accepted, in English."},
+            "part": {
+                "type": "string",
+                "deprecated": True,
+                "description": "The part accepted in the comment's language; used only without part_ru/_ky/_en.",
+            },
             "justification_ru": {"type": "string"},
             "justification_ky": {"type": "string"},
             "justification_en": {"type": "string"},

@@ -118,7 +118,7 @@ def comment(row: Comment, numbers: dict[int, str], documents: dict[int, Document
 
 def decision(row: Comment, numbers: dict[int, str], documents: dict[int, Document]) -> dict:
     body = comment(row, numbers, documents)
-    body["decision_part"] = row.decision_part
+    body["decision_part"] = text(row.decision_part) or None
     body["justification"] = text(row.justification) or None
     body["decided_at"] = timestamp(row.decided_at)
     return body

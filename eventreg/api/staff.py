@@ -13,7 +13,7 @@ from flask import g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from eventreg.api.common import coded, form_errors, json_formdata, paginate, timestamp
+from eventreg.api.common import coded, form_errors, json_formdata, paginate, text, timestamp
 from eventreg.api.keys import acting_user, key_required, touch_key
 from eventreg.api.problems import ApiProblem
 from eventreg.api.routes import _consultation_or_404, bp
@@ -99,7 +99,9 @@ def _full_comment(row: Comment) -> dict:
         "session_id": row.session_id,
         "duplicate_of_id": row.duplicate_of_id,
         "decision": coded(row.decision, Decision),
-        "decision_part": row.decision_part,
+        # The part in the request's language (a string, as before it was kept per language), and all of them.
+        "decision_part": text(row.decision_part) or None,
+        "decision_part_by_language": row.decision_part or {},
         "justification": row.justification or {},
         "created_at": timestamp(row.created_at),
     }
@@ -209,10 +211,15 @@ def paper_comment():
 @csrf.exempt  # JSON only, as above
 @key_required(ORGANISER)
 def decide(comment_id: int):
-    """Record a decision through `decide_comment`: decision, part, justification_ru/_ky/_en as on the page."""
+    """Record a decision through `decide_comment`: decision, part_ru/_ky/_en, justification_ru/_ky/_en as on
+    the page. A single `part` (how clients sent it before it was kept per language) is the part in the
+    comment's language."""
     formdata = json_formdata()
-    if db.session.get(Comment, comment_id) is None:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
         raise ApiProblem(404, _("There is no comment with this number."), code="no-comment")
+    if "part" in formdata and not any(key.startswith("part_") for key in formdata):
+        formdata.add(f"part_{comment.language}", formdata.get("part"))
     form = decision_form(formdata=formdata, meta={"csrf": False})
     if not form.validate():
         raise ApiProblem(422, errors=form_errors(form))
@@ -224,12 +231,15 @@ def decide(comment_id: int):
                 comment_id,
                 form.decision.data,
                 form.justification(),
-                form.part.data,
+                form.decision_part(),
                 by=acting_user(),
             )
-    except moderation.PartRequired:
+    except moderation.PartRequired as refused:
         detail = _("Please say which part of the comment is accepted.")
-        raise ApiProblem(422, errors=[{"field": "part", "detail": detail}]) from None
+        errors = [
+            {"field": f"part_{code}", "detail": detail} for code in refused.languages or [comment.language]
+        ]
+        raise ApiProblem(422, errors=errors) from None
     except moderation.ReasonRequired as refused:
         detail = _("A rejection needs its reason in the language of the comment.")
         errors = [{"field": f"justification_{code}", "detail": detail} for code in refused.languages]

@@ -19,6 +19,7 @@ from eventreg.consultation.versions import ComparisonRow, compare_versions, diff
 from eventreg.i18n import localized
 from eventreg.models import Consultation, Document
 from eventreg.reports import queries
+from eventreg.reports.entries import comment_entries
 from eventreg.reports.exports import A4_HEIGHT, A4_WIDTH, _repeat_header, new_docx
 from eventreg.reports.queries import Filters
 
@@ -29,11 +30,16 @@ COLUMN_WIDTHS_CM = (1.0, 2.9, 7.6, 7.6, 2.6, 5.0)
 def comment_numbers(
     session: Session, document: Document, lang: str
 ) -> dict[int, tuple[int, queries.CommentRow]]:
-    """Each comment's № in the table of comments of `document` (the same order and statuses), with its row."""
-    records = queries.comment_records(
+    """Each comment's № in the table of comments of `document` (the same entries), with its entry's row.
+
+    A comment of a group and a merged duplicate carry the № of the row that lists them.
+    """
+    entries = comment_entries(
         session, Filters(consultation_id=document.consultation_id, document_id=document.id), lang
     )
-    return {record.id: (n, record) for n, record in enumerate(records, start=1)}
+    return {
+        comment_id: (n, entry.first) for n, entry in enumerate(entries, start=1) for comment_id in entry.ids
+    }
 
 
 def changed_rows(rows: list[ComparisonRow]) -> list[ComparisonRow]:
@@ -120,9 +126,11 @@ def comparative_docx(session: Session, old: Document, new: Document, lang: str) 
         if row.new_item is not None and row.old_numbers and row.old_numbers != row.new_item.number:
             clause = _("%(new)s (was %(old)s)", new=row.new_item.number, old=row.old_numbers)
         clause = f"{clause}\n{relation_label(row.relation)}"
-        cited = [numbers[c] for c in row.comment_ids if c in numbers]
+        # Several comments of one row of the table of comments (a group, a duplicate) are cited once.
+        cited = list({numbers[c][0]: numbers[c] for c in row.comment_ids if c in numbers}.values())
         justification = "\n".join(
-            f"№ {number}: {record.decision}" + (f" — {record.justification}" if record.justification else "")
+            f"№ {number}: {record.decision}"
+            + (f" — {record.justification}" if record.justification.text else "")
             for number, record in cited
             if record.decision
         )

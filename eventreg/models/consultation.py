@@ -172,7 +172,8 @@ class Comment(Base):
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The drafters' decision (history in CommentDecisionChange).
     decision: Mapped[str | None] = mapped_column(String(20), index=True)
-    decision_part: Mapped[str | None] = mapped_column(Text)  # which part, for partly accepted
+    # Which part, for partly accepted; per language like the justification ({"ky": "…", "ru": "…"}).
+    decision_part: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
     justification: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -191,7 +192,7 @@ class CommentDecisionChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
     decision: Mapped[str] = mapped_column(String(20))
-    decision_part: Mapped[str | None] = mapped_column(Text)
+    decision_part: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
     justification: Mapped[dict] = mapped_column(LocalizedJSON, default=dict)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

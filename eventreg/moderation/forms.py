@@ -71,7 +71,7 @@ class BulkForm(BaseForm):
 
 
 class DecisionForm(BaseForm):
-    """The decision, the part accepted, and one justification box per configured language.
+    """The decision, and one box per configured language for the part accepted and for the justification.
 
     Whether a reason or part is required depends on the decision; the service says so and the view
     puts the message next to the right box.
@@ -82,7 +82,6 @@ class DecisionForm(BaseForm):
         validators=[InputRequired(message=_l("Please choose one option.")), one_of(DECISIONS)],
         validate_choice=False,
     )
-    part = TextAreaField(_l("Which part is accepted"), validators=[Optional(), max_length(5000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,16 +93,20 @@ class DecisionForm(BaseForm):
     def justification(self) -> dict[str, str]:
         return {code: getattr(self, f"justification_{code}").data or "" for code in languages()}
 
+    def decision_part(self) -> dict[str, str]:
+        return {code: getattr(self, f"part_{code}").data or "" for code in languages()}
+
 
 def decision_form(**kwargs) -> DecisionForm:
-    """A DecisionForm with a justification box for each language the site is configured with."""
-    fields = {
-        f"justification_{code}": TextAreaField(
-            _l("Justification in %(language)s", language=name),
-            validators=[Optional(), max_length(5000)],
+    """A DecisionForm with a part box and a justification box for each language the site is configured with."""
+    fields = {}
+    for code, name in languages().items():
+        fields[f"part_{code}"] = TextAreaField(
+            _l("Part accepted in %(language)s", language=name), validators=[Optional(), max_length(5000)]
         )
-        for code, name in languages().items()
-    }
+        fields[f"justification_{code}"] = TextAreaField(
+            _l("Justification in %(language)s", language=name), validators=[Optional(), max_length(5000)]
+        )
     form_class = type("LanguageDecisionForm", (DecisionForm,), fields)
     return form_class(**kwargs)
 

@@ -180,14 +180,17 @@ def _render_comment(comment: Comment, status: int = 200, **forms):
 
 
 def _languages_first(first: str) -> list[str]:
-    """Configured languages with the comment's own first: its justification is the one that counts."""
+    """Configured languages with the comment's own first: its part and justification are the ones that count."""
     codes = list(languages())
     return sorted(codes, key=lambda code: code != first)
 
 
 def _prefilled_decision_form(comment: Comment):
-    values = {f"justification_{code}": (comment.justification or {}).get(code, "") for code in languages()}
-    return decision_form(formdata=None, decision=comment.decision, part=comment.decision_part or "", **values)
+    values = {}
+    for code in languages():
+        values[f"part_{code}"] = (comment.decision_part or {}).get(code, "")
+        values[f"justification_{code}"] = (comment.justification or {}).get(code, "")
+    return decision_form(formdata=None, decision=comment.decision, **values)
 
 
 @bp.get("/<int:comment_id>")
@@ -253,7 +256,10 @@ def merge(comment_id: int):
 def _decision_errors(form, exc: services.ModerationError) -> None:
     """Put a decision rule's message next to the box that needs filling in."""
     if isinstance(exc, services.PartRequired):
-        form.part.errors = [_("Please say which part of the comment is accepted.")]
+        for code in exc.languages or list(languages())[:1]:
+            field = getattr(form, f"part_{code}", None)
+            if field is not None:
+                field.errors = [_("Please say which part of the comment is accepted.")]
     elif isinstance(exc, services.ReasonRequired):
         for code in exc.languages:
             field = getattr(form, f"justification_{code}", None)
@@ -276,7 +282,12 @@ def decide(comment_id: int):
     try:
         with unit_of_work(db.session):
             change = services.decide_comment(
-                db.session, comment_id, form.decision.data, form.justification(), form.part.data, by=_me()
+                db.session,
+                comment_id,
+                form.decision.data,
+                form.justification(),
+                form.decision_part(),
+                by=_me(),
             )
     except services.ModerationError as exc:
         _decision_errors(form, exc)
@@ -487,7 +498,7 @@ def decide_group(group_id: int):
     try:
         with unit_of_work(db.session):
             changed = services.decide_group(
-                db.session, group_id, form.decision.data, form.justification(), form.part.data, by=_me()
+                db.session, group_id, form.decision.data, form.justification(), form.decision_part(), by=_me()
             )
     except services.ModerationError as exc:
         _decision_errors(form, exc)

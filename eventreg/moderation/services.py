@@ -68,7 +68,11 @@ class ReasonRequired(ModerationError):
 
 
 class PartRequired(ModerationError):
-    """ "Partly accepted" must say which part."""
+    """ "Partly accepted" must say which part, in the language of the comment (or of each comment)."""
+
+    def __init__(self, languages: Sequence[str]):
+        super().__init__(", ".join(languages))
+        self.languages = list(languages)
 
 
 class NotDecidable(ModerationError):
@@ -263,20 +267,21 @@ def duplicates_of(session: Session, comment_id: int) -> list[Comment]:
 # --- decisions ------------------------------------------------------------------------------------
 
 
-def _clean_justification(justification: dict | None) -> dict[str, str]:
-    return {lang: text.strip() for lang, text in (justification or {}).items() if text and text.strip()}
+def _clean_texts(texts: dict | None) -> dict[str, str]:
+    return {lang: text.strip() for lang, text in (texts or {}).items() if text and text.strip()}
 
 
-def _check_decision(
-    comments: Sequence[Comment], decision: str, justification: dict, part: str | None
-) -> None:
+def _check_decision(comments: Sequence[Comment], decision: str, justification: dict, part: dict) -> None:
     if decision not in Decision.__members__.values():
         raise UnknownDecision(decision)
     for comment in comments:
         if comment.status in (CommentStatus.HIDDEN, CommentStatus.MERGED):
             raise NotDecidable(comment.id)
-    if decision == Decision.PARTLY_ACCEPTED and not part:
-        raise PartRequired()
+    if decision == Decision.PARTLY_ACCEPTED:
+        # Which part is taken in must be readable by the person who wrote the comment, like a reason.
+        missing = sorted({c.language for c in comments if not part.get(c.language)})
+        if missing or not part:
+            raise PartRequired(missing)
     if decision == Decision.REJECTED:
         # The reason must be readable by the person who wrote the comment, in their language.
         missing = sorted({c.language for c in comments if not justification.get(c.language)})
@@ -289,14 +294,14 @@ def _apply_decision(
     comment: Comment,
     decision: str,
     justification: dict[str, str],
-    part: str | None,
+    part: dict[str, str],
     by: User,
     now: datetime,
     **audit_details,
 ) -> CommentDecisionChange | None:
     if (
         comment.decision == decision
-        and (comment.decision_part or None) == part
+        and (comment.decision_part or {}) == part
         and (comment.justification or {}) == justification
     ):
         return None  # the same decision submitted twice is not a change
@@ -336,11 +341,10 @@ def _tell_authors_if_public(session: Session, comments: Sequence[Comment]) -> No
     notify.comments_decided(session, [c for c in comments if c.document_id in published and c.email])
 
 
-def _normalise_decision(justification: dict | None, part: str | None, decision: str):
-    justification = _clean_justification(justification)
-    part = (part or "").strip() or None
-    if decision != Decision.PARTLY_ACCEPTED:
-        part = None
+def _normalise_decision(justification: dict | None, part: dict | None, decision: str):
+    """Both texts per language, trimmed, without empty languages; a part only for "partly accepted"."""
+    justification = _clean_texts(justification)
+    part = _clean_texts(part) if decision == Decision.PARTLY_ACCEPTED else {}
     return justification, part
 
 
@@ -349,12 +353,13 @@ def decide_comment(
     comment_id: int,
     decision: str,
     justification: dict | None,
-    part: str | None,
+    part: dict | None,
     by: User,
 ) -> CommentDecisionChange | None:
     """Record the drafters' decision on one comment. Returns the history row, or None if nothing changed.
 
-    Raises PartRequired for "partly accepted" without the part, ReasonRequired for "rejected" without
+    `justification` and `part` are texts per language ({"ky": "…", "ru": "…"}).
+    Raises PartRequired for "partly accepted" without the part in the comment's language, ReasonRequired for "rejected" without
     a justification in the comment's language, NotDecidable for hidden or merged comments. Two decisions
     at the same moment are both kept in the history; the later one is the current one.
     """
@@ -510,7 +515,7 @@ def decide_group(
     group_id: int,
     decision: str,
     justification: dict | None,
-    part: str | None,
+    part: dict | None,
     by: User,
 ) -> int:
     """Apply one decision to every decidable comment in the group; each gets its own history row.

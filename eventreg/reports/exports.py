@@ -23,7 +23,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from flask import Response, current_app
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -32,11 +32,11 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from eventreg.consultation.services import public_author_text
-from eventreg.i18n import DATE_PATTERNS, localized, to_local
+from eventreg.i18n import DATE_PATTERNS, LocalText, languages, localized, to_local
 from eventreg.identity import identity
 from eventreg.models import Consultation, Document
 from eventreg.reports import queries
+from eventreg.reports.entries import comment_entries
 from eventreg.reports.queries import Filters, Table
 
 BOM = "\ufeff"
@@ -359,14 +359,11 @@ def _signature_block(doc) -> None:
         paragraph.add_run("_" * 40)
 
 
-def _author(record: queries.CommentRow) -> str:
-    return public_author_text(
-        show_name=record.show_name,
-        name=record.author_name,
-        organisation=record.organisation,
-        sector=record.sector,
-        region=record.region,
-    )
+def _marked(text: LocalText) -> str:
+    """A drafters' text in the table's language, or in another one with that language named after it."""
+    if not text.is_fallback:
+        return text.text
+    return _("%(what)s (%(language)s)", what=text.text, language=languages().get(text.lang, text.lang))
 
 
 A4_WIDTH, A4_HEIGHT = Cm(21), Cm(29.7)
@@ -376,10 +373,16 @@ COLUMN_WIDTHS_CM = (1.0, 3.0, 4.6, 5.0, 4.0, 3.3, 2.2, 3.6)
 
 
 def comments_docx(session: Session, f: Filters, document: Document, lang: str) -> IO[bytes]:
-    """The ministry's table (справка): a title page, then one row per comment, grouped by item in order."""
+    """The ministry's table (справка): a title page, then one row per entry, grouped by item in order.
+
+    An entry is one comment, or a group of near-identical ones with their count and authors; merged
+    duplicates are counted on their original's row (the rule in reports/entries.py, as on the results page).
+    """
     consultation = session.get(Consultation, document.consultation_id)
     numbers = queries.totals(session, f)
     decisions = queries.comment_breakdown(session, f, "decision")
+    entries = comment_entries(session, f, lang)
+    duplicates = sum(entry.duplicates for entry in entries)
 
     doc = new_docx()
     doc.styles["Normal"].font.size = Pt(10)
@@ -418,6 +421,11 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
         (_("Period"), _period(consultation, f, lang)),
         (_("Date"), _long_date(datetime.now(UTC), lang)),
         (_("Comments and proposals"), str(numbers["comments"])),
+        (_("Rows in the table (near-identical comments listed once)"), str(len(entries))),
+    ]
+    if duplicates:
+        facts.append((_("Duplicates merged into the comments listed"), str(duplicates)))
+    facts += [
         (_("Items commented on"), str(numbers["items"])),
         (_("Decided"), str(numbers["decided"])),
         (_("Waiting for a decision"), str(numbers["waiting"])),
@@ -463,7 +471,8 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
         cell.paragraphs[0].add_run(text).bold = True
 
     current_item: object = object()
-    for n, record in enumerate(queries.comment_records(session, f, lang), start=1):
+    for n, entry in enumerate(entries, start=1):
+        record = entry.first
         new_item = record.item_id != current_item
         current_item = record.item_id
         if record.item_id is None:
@@ -471,9 +480,18 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
         else:
             clause = f"{record.item_number} {record.item_heading}".strip()
         decision = record.decision
-        if record.decision_part:
-            decision = f"{decision}: {record.decision_part}" if decision else record.decision_part
+        part = _marked(record.decision_part)
+        if part:
+            decision = f"{decision}: {part}" if decision else part
         comment = f"{record.kind}: {record.body}" if record.kind else record.body
+        if entry.count > 1:
+            comment += "\n" + ngettext(
+                "(%(num)d comment with this text)", "(%(num)d comments with this text)", entry.count
+            )
+        if entry.duplicates:
+            comment += "\n" + ngettext(
+                "%(num)d duplicate merged into it", "%(num)d duplicates merged into it", entry.duplicates
+            )
         # The draft text is printed once, on the first row of its item's group.
         values = [
             str(n),
@@ -481,9 +499,9 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
             record.item_text if new_item else "",
             comment,
             record.proposed_wording,
-            _author(record),
+            ";\n".join(entry.authors),
             decision or _("Waiting for a decision"),
-            record.justification,
+            _marked(record.justification),
         ]
         row = table.add_row()
         _keep_row_together(row)

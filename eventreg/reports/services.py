@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eventreg import audit
-from eventreg.consultation.services import public_author_text
 from eventreg.db import lock_one
-from eventreg.i18n import localized
 from eventreg.mail import notify
-from eventreg.models import Comment, CommentStatus, Consultation, Document, DocumentItem, User
-from eventreg.reports.queries import ReportError
+from eventreg.models import CommentStatus, Consultation, Document, User
+from eventreg.reports.entries import Entry, comment_entries
+from eventreg.reports.queries import Filters, ReportError
 
 
 class DocumentNotFound(ReportError):
@@ -84,22 +83,11 @@ def published_versions(session: Session, document: Document) -> list[int]:
 
 
 @dataclass
-class HeardDecision:
-    kind: str
-    body: str
-    proposed_wording: str
-    author: str  # empty unless the author agreed to be named
-    decision: str
-    decision_part: str
-    justification: str
-
-
-@dataclass
 class HeardItem:
     number: str
     heading: str
-    counts: dict[str, int]
-    decisions: list[HeardDecision] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # published comments by kind
+    entries: list[Entry] = field(default_factory=list)  # the decided ones, by the rule in reports.entries
 
     @property
     def total(self) -> int:
@@ -109,61 +97,23 @@ class HeardItem:
 def what_we_heard(session: Session, document: Document, lang: str) -> list[HeardItem]:
     """Per item in document order: how many published comments of each kind, and the decisions taken.
 
-    Only published (moderated) comments appear. Names and organisations appear only where the author
-    ticked "show my name"; e-mail, sex and other details never do.
+    Only published (moderated) comments appear, listed and counted by the one rule of `reports.entries`
+    (a group of near-identical comments once with its count and authors; duplicates counted into their
+    original), as in the table of comments. Names appear only where the author ticked "show my name";
+    e-mail, sex and other details never do.
     """
-    published = (Comment.document_id == document.id, Comment.status == CommentStatus.PUBLISHED.value)
-    counts: dict[int | None, dict[str, int]] = {}
-    for item_id, kind, n in session.execute(
-        select(Comment.item_id, Comment.kind, func.count(Comment.id))
-        .where(*published)
-        .group_by(Comment.item_id, Comment.kind)
-    ):
-        counts.setdefault(item_id, {})[kind] = n
-    if not counts:
-        return []
+    published = (CommentStatus.PUBLISHED.value,)
+    entries = comment_entries(session, Filters(document_id=document.id), lang, published)
     items: dict[int | None, HeardItem] = {}
-    if None in counts:
-        items[None] = HeardItem("", "", counts[None])
-    for item_id, number, heading, text in session.execute(
-        select(DocumentItem.id, DocumentItem.number, DocumentItem.heading, DocumentItem.text)
-        .where(DocumentItem.id.in_([i for i in counts if i is not None]))
-        .order_by(DocumentItem.position)
-    ):
-        words = str(localized(heading, lang)) or str(localized(text, lang))
-        items[item_id] = HeardItem(number, " ".join(words.split())[:200], counts[item_id])
-    for row in session.execute(
-        select(
-            Comment.item_id,
-            Comment.kind,
-            Comment.body,
-            Comment.proposed_wording,
-            Comment.show_name,
-            Comment.author_name,
-            Comment.organisation,
-            Comment.sector,
-            Comment.region,
-            Comment.decision,
-            Comment.decision_part,
-            Comment.justification,
-        )
-        .where(*published, Comment.decision.is_not(None))
-        .order_by(Comment.id)
-    ):
-        (item_id, kind, body, proposed, show_name, name, organisation, sector, region) = row[:9]
-        decision, part, justification = row[9:]
-        author = public_author_text(
-            show_name=show_name, name=name, organisation=organisation, sector=sector, region=region
-        )
-        items[item_id].decisions.append(
-            HeardDecision(
-                kind=kind,
-                body=body,
-                proposed_wording=proposed or "",
-                author=author,
-                decision=decision,
-                decision_part=part or "",
-                justification=str(localized(justification, lang)) if justification else "",
-            )
-        )
+    for entry in entries:
+        first = entry.first
+        item = items.get(first.item_id)
+        if item is None:
+            heading = " ".join((first.item_heading or first.item_text).split())[:200]
+            item = items[first.item_id] = HeardItem(first.item_number, heading)
+        for comment in entry.comments:
+            item.counts[comment.kind_code] = item.counts.get(comment.kind_code, 0) + 1
+        if first.decision_code is not None:
+            item.entries.append(entry)
+    # Comments on the document as a whole first, then the items in document order (the records' order).
     return list(items.values())

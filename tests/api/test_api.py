@@ -145,7 +145,7 @@ def test_decisions_and_counts(client, db_session, draft):
         item_of(db_session, document, "1.2"),
         status="published",
         decision="partly_accepted",
-        decision_part="Первая часть",
+        decision_part={"ru": "Первая часть", "en": "The first part"},
         justification={"ru": "Учтено в пункте 1.2", "en": "Reflected in 1.2"},
         decided_at=now(),
     )
@@ -158,7 +158,12 @@ def test_decisions_and_counts(client, db_session, draft):
     decisions = client.get(f"/api/v1/consultations/{consultation.slug}/decisions?lang=en").get_json()
     (decided,) = decisions["items"]
     assert decided["decision"] == {"code": "partly_accepted", "label": "Partly accepted"}
-    assert decided["justification"] == "Reflected in 1.2" and decided["decision_part"] == "Первая часть"
+    assert decided["justification"] == "Reflected in 1.2" and decided["decision_part"] == "The first part"
+    # in Kyrgyz neither was written: both come in the same other language, as the pages show them
+    (in_kyrgyz,) = client.get(f"/api/v1/consultations/{consultation.slug}/decisions?lang=ky").get_json()[
+        "items"
+    ]
+    assert (in_kyrgyz["decision_part"], in_kyrgyz["justification"]) == ("Первая часть", "Учтено в пункте 1.2")
     counts = client.get(f"/api/v1/consultations/{consultation.slug}/counts").get_json()
     assert counts["comments"]["received"] == 2
     assert counts["comments"]["published_decisions"] == [{"code": "partly_accepted", "count": 1}]

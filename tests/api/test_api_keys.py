@@ -171,6 +171,31 @@ def test_organiser_key_enters_paper_comments_and_decides(app, db_session, admin,
     assert decided.status_code == 200 and decided.get_json()["changed"] is True
     (change,) = db_session.scalars(select(CommentDecisionChange))
     assert change.decision == "rejected" and change.user_id == admin.id
+    # the part accepted, per language like the justification; in the comment's language (Kyrgyz) first
+    russian_only = api.post(
+        url, json={"decision": "partly_accepted", "part_ru": "Первая часть"}, headers=bearer(key)
+    )
+    assert russian_only.status_code == 422 and russian_only.get_json()["errors"][0]["field"] == "part_ky"
+    # a client that sends one `part`, as before it was kept per language, writes the comment's language
+    legacy = api.post(
+        url, json={"decision": "partly_accepted", "part": "Биринчи бөлүгү"}, headers=bearer(key)
+    )
+    assert legacy.status_code == 200, legacy.get_data(as_text=True)
+    assert (
+        legacy.get_json()["decision_part"] == "Биринчи бөлүгү"
+    )  # English asked for, Kyrgyz is what there is
+    assert legacy.get_json()["decision_part_by_language"] == {"ky": "Биринчи бөлүгү"}
+    both = api.post(
+        url,
+        json={"decision": "partly_accepted", "part_ky": "Биринчи бөлүгү", "part_en": "The first part"},
+        headers=bearer(key),
+    )
+    assert both.get_json()["decision_part"] == "The first part"
+    db_session.expire_all()
+    assert db_session.get(Comment, comment.id).decision_part == {
+        "ky": "Биринчи бөлүгү",
+        "en": "The first part",
+    }
     assert (
         api.post(
             "/api/v1/comments/999999/decision", json={"decision": "noted"}, headers=bearer(key)

@@ -78,7 +78,8 @@ def _load_demo(session) -> dict:
     with unit_of_work(session):
         for comment, (decision, part) in zip(published, decisions, strict=False):
             reason = {comment.language: "Covered by section 5."}
-            decide_comment(session, comment.id, decision, reason, part, by=admin)
+            parts = {comment.language: part} if part else None
+            decide_comment(session, comment.id, decision, reason, parts, by=admin)
         for document in documents:
             document.results_published = True
         # Closed sessions too, so their closed_reason is read: one cancelled, one full without a waiting list.

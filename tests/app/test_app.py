@@ -137,3 +137,87 @@ def test_security_headers_and_private_personal_pages(client, db_session):
     assert personal.status_code == 200
     assert "no-store" in personal.headers["Cache-Control"]
     assert personal.headers["X-Robots-Tag"] == "noindex"
+
+
+def _row(table, **values):
+    """`values`, plus a plausible value for every other required column of a reflected table."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+
+    for column in table.columns:
+        if column.name in values or column.nullable or column.primary_key:
+            continue
+        kind = column.type
+        if isinstance(kind, Boolean):
+            values[column.name] = False
+        elif isinstance(kind, Integer):
+            values[column.name] = 1
+        elif isinstance(kind, DateTime) or "date" in column.name or column.name.endswith("_at"):
+            values[column.name] = datetime(2021, 10, 12, tzinfo=UTC)
+        elif isinstance(kind, JSON) or "JSON" in type(kind).__name__:
+            values[column.name] = {"ru": "x"}
+        elif isinstance(kind, String | Text):
+            values[column.name] = "x"
+    return values
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_decision_part_migration_keeps_the_text_under_the_comments_language(backend, empty_database_url):
+    """0008 turns the one-string part accepted into per-language texts, and back on downgrade."""
+    from alembic import command
+    from sqlalchemy import MetaData
+
+    engine = create_engine(empty_database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0007_place_holds")
+        meta = MetaData()
+        meta.reflect(connection)
+        t = meta.tables
+        connection.execute(t["consultations"].insert(), _row(t["consultations"], id=1, slug="c"))
+        connection.execute(t["documents"].insert(), _row(t["documents"], id=1, consultation_id=1, key="d"))
+        for comment_id, language, part in [(1, "ky", "Биринчи сүйлөм"), (2, "ru", None), (3, "en", "  ")]:
+            connection.execute(
+                t["comments"].insert(),
+                _row(
+                    t["comments"],
+                    id=comment_id,
+                    document_id=1,
+                    language=language,
+                    decision="partly_accepted" if part else None,
+                    decision_part=part,
+                    justification={},
+                ),
+            )
+        connection.execute(
+            t["comment_decision_changes"].insert(),
+            _row(
+                t["comment_decision_changes"],
+                id=1,
+                comment_id=1,
+                decision="partly_accepted",
+                decision_part="Биринчи сүйлөм",
+                justification={},
+            ),
+        )
+        command.upgrade(alembic_config(connection), "0008_decision_part_languages")
+        parts = dict(connection.execute(text("SELECT id, decision_part FROM comments ORDER BY id")).all())
+        history = connection.execute(text("SELECT decision_part FROM comment_decision_changes")).scalar()
+    import json
+
+    def loaded(value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    assert {k: loaded(v) for k, v in parts.items()} == {1: {"ky": "Биринчи сүйлөм"}, 2: {}, 3: {}}
+    assert loaded(history) == {"ky": "Биринчи сүйлөм"}
+
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE comments SET decision_part = :p WHERE id = 2"), {"p": '{"en": "Part"}'}
+        )
+        command.downgrade(alembic_config(connection), "0007_place_holds")
+        parts = dict(connection.execute(text("SELECT id, decision_part FROM comments ORDER BY id")).all())
+        history = connection.execute(text("SELECT decision_part FROM comment_decision_changes")).scalar()
+    engine.dispose()
+    assert parts == {1: "Биринчи сүйлөм", 2: "Part", 3: None}
+    assert history == "Биринчи сүйлөм"

@@ -192,7 +192,7 @@ def test_two_decisions_at_once_are_both_in_the_history_and_the_later_counts(data
             token = csrf_token(http.get(url, timeout=30).text)
             data = {
                 "decision": decision,
-                "part": "",
+                "part_ru": "",
                 "justification_ru": f"Решение: {decision}",
                 "csrf_token": token,
             }

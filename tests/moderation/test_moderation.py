@@ -257,7 +257,9 @@ def decide(client, comment_id, csrf, **fields):
     data = {
         "csrf_token": csrf,
         "decision": "",
-        "part": "",
+        "part_ru": "",
+        "part_ky": "",
+        "part_en": "",
         "justification_ru": "",
         "justification_ky": "",
         "justification_en": "",
@@ -278,6 +280,13 @@ def test_decisions_need_reason_or_part_and_keep_every_change(client, db_session,
     no_part = decide(client, comment.id, csrf, decision="partly_accepted")
     assert no_part.status_code == 400
     assert "Please say which part of the comment is accepted." in no_part.get_data(as_text=True)
+    # the part, like a reason, must be readable by the author: a Kyrgyz comment needs it in Kyrgyz
+    part_in_russian = decide(
+        client, comment.id, csrf, decision="partly_accepted", part_ru="Первое предложение"
+    )
+    assert part_in_russian.status_code == 400
+    html = part_in_russian.get_data(as_text=True)
+    assert 'id="part_ky-errors"' in html and "Первое предложение</textarea>" in html
     assert fresh(db_session, Comment, comment.id).decision is None
 
     assert (
@@ -294,7 +303,8 @@ def test_decisions_need_reason_or_part_and_keep_every_change(client, db_session,
         comment.id,
         csrf,
         decision="partly_accepted",
-        part="Биринчи сүйлөм",
+        part_ky="Биринчи сүйлөм",
+        part_ru="Первое предложение",
         justification_ky="Жарым-жартылай кабыл алынды",
         justification_en="Partly taken in",
     )
@@ -305,7 +315,8 @@ def test_decisions_need_reason_or_part_and_keep_every_change(client, db_session,
             comment.id,
             csrf,
             decision="partly_accepted",
-            part="Биринчи сүйлөм",
+            part_ky=" Биринчи сүйлөм ",  # spaces around it are no change
+            part_ru="Первое предложение",
             justification_ky="Жарым-жартылай кабыл алынды",
             justification_en="Partly taken in",
         ).status_code
@@ -315,7 +326,7 @@ def test_decisions_need_reason_or_part_and_keep_every_change(client, db_session,
     current = fresh(db_session, Comment, comment.id)
     assert (current.decision, current.decision_part, current.decided_by_id) == (
         "partly_accepted",
-        "Биринчи сүйлөм",
+        {"ky": "Биринчи сүйлөм", "ru": "Первое предложение"},
         second_user.id,
     )
     assert current.justification == {"ky": "Жарым-жартылай кабыл алынды", "en": "Partly taken in"}
@@ -332,6 +343,7 @@ def test_decisions_need_reason_or_part_and_keep_every_change(client, db_session,
     history_part = page[page.index("History of decisions") :]
     assert "Gulnara Organiser" in history_part and "Second Drafter" in history_part
     assert "Стратегиянын алкагынан тышкары" in history_part
+    assert "ky: Биринчи сүйлөм" in history_part and "ru: Первое предложение" in history_part
     assert history_part.index("Second Drafter") < history_part.index("Gulnara Organiser")  # newest first
 
 

@@ -62,8 +62,12 @@ class Filters:
 # --- conditions shared by every report ------------------------------------------------------------
 
 
-def comment_conditions(f: Filters) -> list[ColumnElement]:
-    conditions: list[ColumnElement] = [Comment.status.in_(REPORTED_STATUSES)]
+def comment_conditions(f: Filters, statuses: tuple[str, ...] = REPORTED_STATUSES) -> list[ColumnElement]:
+    """Which comments a report counts: by default every one received and not hidden or merged.
+
+    `statuses` narrows that for the public results page (published comments only).
+    """
+    conditions: list[ColumnElement] = [Comment.status.in_(statuses)]
     if f.consultation_id is not None:
         conditions.append(
             Comment.document_id.in_(select(Document.id).where(Document.consultation_id == f.consultation_id))

@@ -12,14 +12,18 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from eventreg.collation import sort_key
+from eventreg.i18n import LocalText
 from eventreg.models import (
     Comment,
+    CommentGroup,
+    CommentStatus,
     DocumentItem,
     EventSession,
     Registration,
 )
 from eventreg.reports.queries.filters import (
     BISHKEK,
+    REPORTED_STATUSES,
     STREAM_BATCH,
     Filters,
     comment_conditions,
@@ -63,12 +67,17 @@ def comment_list_columns(contacts: bool) -> list[Column]:
         Column("decision", _l("Decision"), width=16),
         Column("decision_part", _l("Part accepted"), width=30),
         Column("justification", _l("Justification"), width=50),
+        # One row per comment here, for filtering and pivoting; the table of comments lists a group once
+        # and counts duplicates into their original (reports/entries.py). These say which rows those are.
+        Column("group", _l("Group of near-identical comments"), width=30),
+        Column("duplicates", _l("Duplicates merged into it"), numeric=True, width=12),
         Column("created_at", _l("Received (Bishkek time)"), width=18),
     ]
     return columns
 
 
-def _comment_list_select(f: Filters) -> Select:
+def _comment_list_select(f: Filters, statuses: tuple[str, ...] = REPORTED_STATUSES) -> Select:
+    duplicates = _duplicate_counts()
     # Whole-document comments (no item) first, then items in document order, then oldest first.
     return (
         select(
@@ -95,12 +104,44 @@ def _comment_list_select(f: Filters) -> Select:
             Comment.created_at,
             Comment.item_id,
             DocumentItem.heading,
+            Comment.language,
+            Comment.group_id,
+            CommentGroup.label,
+            duplicates.c.n,
         )
         .outerjoin(DocumentItem, DocumentItem.id == Comment.item_id)
         .outerjoin(EventSession, EventSession.id == Comment.session_id)
-        .where(*comment_conditions(f))
+        .outerjoin(CommentGroup, CommentGroup.id == Comment.group_id)
+        .outerjoin(duplicates, duplicates.c.original_id == Comment.id)
+        .where(*comment_conditions(f, statuses))
         .order_by(Comment.document_id, func.coalesce(DocumentItem.position, -1), Comment.id)
     )
+
+
+def _duplicate_counts():
+    """Merged duplicates per original, aggregated once (a join, not a look-up per exported row)."""
+    return (
+        select(Comment.duplicate_of_id.label("original_id"), func.count(Comment.id).label("n"))
+        .where(Comment.status == CommentStatus.MERGED.value)
+        .group_by(Comment.duplicate_of_id)
+        .subquery("duplicate_counts")
+    )
+
+
+def merged_duplicates(
+    session: Session, f: Filters, statuses: tuple[str, ...] = REPORTED_STATUSES
+) -> dict[int, list[int]]:
+    """The merged duplicates of the comments a report lists: original's id -> the duplicates' ids."""
+    listed = select(Comment.id).where(*comment_conditions(f, statuses))
+    rows = session.execute(
+        select(Comment.duplicate_of_id, Comment.id)
+        .where(Comment.status == CommentStatus.MERGED.value, Comment.duplicate_of_id.in_(listed))
+        .order_by(Comment.id)
+    )
+    found: dict[int, list[int]] = {}
+    for original, duplicate in rows:
+        found.setdefault(original, []).append(duplicate)
+    return found
 
 
 @dataclass
@@ -127,10 +168,16 @@ class CommentRow:
     status: str
     decision_code: str | None
     decision: str
-    decision_part: str
-    justification: str
+    decision_part: LocalText  # in the reader's language, else another one (`.is_fallback` says so)
+    justification: LocalText
     created_at: datetime
     item_fields: dict[str, str] = field(default_factory=dict)  # an action-plan row's columns, by name
+    kind_code: str = ""
+    language: str = ""  # the comment's own
+    group_id: int | None = None
+    group: str = ""  # the group's name
+    duplicates: int = 0  # merged into this comment
+    decision_key: tuple = ()  # equal for comments decided alike (decision, part and justification)
 
     def as_row(self, contacts: bool) -> tuple:
         row = [
@@ -153,8 +200,10 @@ class CommentRow:
             self.session,
             self.status,
             self.decision,
-            self.decision_part,
-            self.justification,
+            str(self.decision_part),
+            str(self.justification),
+            self.group,
+            self.duplicates,
             self.created_at,
         ]
         return tuple(row)
@@ -202,11 +251,18 @@ class Labels:
 
     def text(self, texts: dict | None) -> str:
         """The stored text in the reader's language, else in the first language that has it."""
+        return self.local(texts).text
+
+    def local(self, texts: dict | None) -> LocalText:
+        """As `text`, saying which language the text is in (for a visible note when it is not the reader's)."""
         texts = texts or {}
         for candidate in (self.lang, *self.fallbacks):
             if texts.get(candidate):
-                return texts[candidate]
-        return next((value for value in texts.values() if value), "")
+                return LocalText(texts[candidate], candidate, self.lang)
+        for candidate, value in texts.items():
+            if value:
+                return LocalText(value, candidate, self.lang)
+        return LocalText("", None, self.lang)
 
     def item_text(self, text: dict | None, fields: dict | None) -> str:
         """An item's current draft text; action-plan rows keep theirs in columns, so join those."""
@@ -217,10 +273,12 @@ class Labels:
         return " · ".join(part for part in parts if part)
 
 
-def comment_records(session: Session, f: Filters, lang: str | None = None) -> Iterator[CommentRow]:
+def comment_records(
+    session: Session, f: Filters, lang: str | None = None, statuses: tuple[str, ...] = REPORTED_STATUSES
+) -> Iterator[CommentRow]:
     """Every reported comment under the filters, streamed from the database in document order."""
     labels = Labels.now(lang)
-    stmt = _comment_list_select(f).execution_options(yield_per=STREAM_BATCH)
+    stmt = _comment_list_select(f, statuses).execution_options(yield_per=STREAM_BATCH)
     return _comment_records(session, stmt, labels)
 
 
@@ -249,6 +307,10 @@ def _comment_records(session: Session, stmt: Select, labels: Labels) -> Iterator
         created_at,
         item_id,
         heading,
+        language,
+        group_id,
+        group_label,
+        duplicates,
     ) in session.execute(stmt):
         yield CommentRow(
             id=comment_id,
@@ -271,14 +333,24 @@ def _comment_records(session: Session, stmt: Select, labels: Labels) -> Iterator
             status=labels.label("status", status),
             decision_code=decision,
             decision=labels.label("decision", decision),
-            decision_part=decision_part or "",
-            justification=labels.text(justification),
+            decision_part=labels.local(decision_part),
+            justification=labels.local(justification),
             # Bishkek wall-clock time without a zone: a spreadsheet's date cells have none.
             created_at=created_at.astimezone(BISHKEK).replace(tzinfo=None),
             item_fields={name: labels.text(value) for name, value in (fields or {}).items()}
             if fields
             else {},
+            kind_code=kind,
+            language=language,
+            group_id=group_id,
+            group=group_label or "",
+            duplicates=duplicates or 0,
+            decision_key=(decision, _frozen(decision_part), _frozen(justification)),
         )
+
+
+def _frozen(texts: dict | None) -> tuple:
+    return tuple(sorted((texts or {}).items()))
 
 
 def comment_list(session: Session, f: Filters, contacts: bool, lang: str | None = None) -> Table:
