@@ -309,7 +309,7 @@ def web_table(args) -> None:
 
     web.SECONDS = args.seconds
     print(
-        f"\nThe app under load: Procfile's gunicorn, {web.WORKERS} sync workers, {web.CONNECTIONS} connections "
+        f"\nThe app under load: {web.MODE}, {web.CONNECTIONS} connections "
         f"on loopback, {args.seconds:g} s a line, {os.cpu_count()} cores",
         flush=True,
     )

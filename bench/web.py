@@ -1,7 +1,9 @@
 """The app under load, beside its two ceilings, on SQLite and PostgreSQL (`python -m bench.run web`).
 
 Every server is started with the Procfile's `web` command (gunicorn, WEB_CONCURRENCY=2 sync workers),
-bound to 127.0.0.1 instead of 0.0.0.0, and stopped at the end. The app runs on the demo data, migrated
+bound to 127.0.0.1 instead of 0.0.0.0, and stopped at the end. Several workers need a shared rate-limit
+store (gunicorn.conf.py), so the app counts its limits in Redis, as in production; without Redis every
+server, ceilings included, runs the embedded default instead (one worker, 8 threads) and the run says so. The app runs on the demo data, migrated
 with Alembic like a real deployment. Ratios: public pages against the bare page ceiling, POSTs against
 the bare insert ceiling measured on the same database.
 """
@@ -25,6 +27,39 @@ ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 16
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 WORKERS = 2
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_reachable() -> bool:
+    from urllib.parse import urlparse
+
+    url = urlparse(REDIS_URL)
+    try:
+        socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def server_mode() -> tuple[str, dict]:
+    """How every server of a run is started: a line for the table's heading, and its environment."""
+    if _redis_reachable():
+        return (
+            f"Procfile's gunicorn, {WORKERS} sync workers, rate limits counted in Redis",
+            {
+                "WEB_CONCURRENCY": str(WORKERS),
+                "WEB_THREADS": "1",
+                "RATELIMIT_STORAGE_URI": REDIS_URL,
+                "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
+            },
+        )
+    return (
+        f"Procfile's gunicorn, 1 worker with 8 threads (no Redis at {REDIS_URL}: rate limits in memory)",
+        {"WEB_CONCURRENCY": "1", "WEB_THREADS": "8", "RATELIMIT_STORAGE_URI": "memory://"},
+    )
+
+
+MODE, MODE_ENV = server_mode()
 PAGE_TARGET = 0.5
 POST_TARGET = 0.33
 
@@ -45,7 +80,7 @@ def procfile_web_command() -> str:
 class Server:
     """One gunicorn started with the Procfile's web command on a loopback port; a context manager."""
 
-    def __init__(self, app: str, env: dict, log: Path, workers: int = WORKERS, ready_path: str = "/"):
+    def __init__(self, app: str, env: dict, log: Path, ready_path: str = "/"):
         self.port = free_port()
         self.ready_path = ready_path
         command = procfile_web_command().replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - only replaced
@@ -56,7 +91,7 @@ class Server:
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONPATH": str(ROOT),
-            "WEB_CONCURRENCY": str(workers),
+            **MODE_ENV,
             "PORT": str(self.port),
             # Several servers at once on one machine: no shared control socket in the home folder.
             "GUNICORN_CMD_ARGS": "--no-control-socket",
@@ -126,7 +161,6 @@ def app_env(database_url: str, **extra) -> dict:
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_hex(32),
         "BASE_URL": "http://127.0.0.1",
-        "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_SERVER": "",
         "EVENTREG_ENV": "",
         "FLASK_DEBUG": "",

@@ -23,10 +23,12 @@ What keeps it correct for every visitor:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +64,15 @@ class Entry:
     has_csrf: bool
 
 
+STAMP_BYTES = 16
+
+
+def _close(pid: int, fd: int) -> None:
+    if os.getpid() == pid:  # a forked worker never closes its parent's descriptor number
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 class PageCache:
     """Pages by key, each until it expires; emptied when a write commits here or in a sibling worker.
 
@@ -77,26 +88,45 @@ class PageCache:
         self._lock = threading.Lock()
         self._stamp_path = stamp_path
         self._stamp_seen: bytes | None = None
+        self._stamp_fd: tuple[int, int] | None = None  # (process id, descriptor): a fork opens its own
+
+    def _stamp(self) -> int | None:
+        """The stamp file, kept open by this process (opening it for every request costs more than reading)."""
+        if self._stamp_path is None:
+            return None
+        pid = os.getpid()
+        with self._lock:
+            if self._stamp_fd is None or self._stamp_fd[0] != pid:
+                try:
+                    fd = os.open(self._stamp_path(), os.O_RDWR | os.O_CREAT, 0o600)
+                except OSError:
+                    return None  # no shared folder: the siblings' copies still expire
+                self._stamp_fd = (pid, fd)
+                weakref.finalize(self, _close, pid, fd)
+            return self._stamp_fd[1]
 
     def _read_stamp(self) -> bytes | None:
+        fd = self._stamp()
         try:
-            return self._stamp_path().read_bytes() if self._stamp_path else None
+            return os.pread(fd, STAMP_BYTES, 0) if fd is not None else None
         except OSError:
             return None
 
     def written(self) -> None:
-        """A write was committed in this process: forget everything, and tell the sibling workers."""
+        """A write was committed in this process: forget everything, and tell the sibling workers.
+
+        The new value is written in place. A sibling that reads it half-written sees a value it has not
+        seen either, which empties its cache just the same; nobody can read back the value they had.
+        """
         self.clear()
-        if self._stamp_path is None:
+        fd = self._stamp()
+        if fd is None:
             return
-        value = secrets.token_bytes(16)
+        value = secrets.token_bytes(STAMP_BYTES)
         try:
-            path = self._stamp_path()
-            scratch = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
-            scratch.write_bytes(value)
-            os.replace(scratch, path)  # atomic: a reader sees the old value or the new one
+            os.pwrite(fd, value, 0)
         except OSError:
-            return  # no shared folder: the siblings' copies still expire
+            return
         with self._lock:
             self._stamp_seen = value
 
