@@ -22,6 +22,15 @@ DEMO_FILES = (
     ("action-plan.md",),
 )
 
+CAMPAIGN_TEXT = (
+    "Предлагаем распространить 30-процентную квоту не только на списки кандидатов, но и на распределение "
+    "мандатов в местных кенешах, и ежегодно публиковать данные о её соблюдении по каждому айылному кенешу"
+)
+CAMPAIGN_WORDING = (
+    "Применять 30-процентную квоту для лиц одного пола при выдвижении кандидатов и распределении мандатов в "
+    "местных кенешах; ежегодно публиковать данные о её соблюдении по каждому кенешу."
+)
+
 # (document key, item number or None, kind, language, body, proposed wording, name, organisation, sector,
 #  region, sex, show_name, published)
 DEMO_COMMENTS = (
@@ -115,6 +124,32 @@ DEMO_COMMENTS = (
         "female",
         False,
         False,
+    ),
+    # A campaign: the same letter sent by five organisations from five oblasts, waiting in moderation, so the
+    # organiser meets the "similar comments" suggestion and can group them and decide once.
+    *(
+        (
+            "national-strategy",
+            "3.4.1",
+            "amendment",
+            "ru",
+            CAMPAIGN_TEXT + ending,
+            CAMPAIGN_WORDING,
+            name,
+            org,
+            "civil_society",
+            region,
+            "female",
+            False,
+            False,
+        )
+        for ending, name, org, region in (
+            (".", "Айнура Токтосунова", "ОО «Лидер аялдар»", "KG-N"),
+            (".", "Бермет Исакова", "Ассоциация «Кыз-Келин»", "KG-T"),
+            ("!", "Жылдыз Орозбаева", "ОФ «Аялзат»", "KG-B"),
+            (". Просим учесть.", "Нургүл Абдыкадырова", "ОО «Аймак үнү»", "KG-J"),
+            (".", "Мээрим Султанова", "Сеть женщин-депутатов Иссык-Куля", "KG-Y"),
+        )
     ),
 )
 

@@ -369,7 +369,7 @@ def _marked(text: LocalText) -> str:
 A4_WIDTH, A4_HEIGHT = Cm(21), Cm(29.7)
 # №, clause, draft text, comment, proposed wording, author, decision, justification: 26.7 cm, the width
 # of a landscape A4 page inside 1.5 cm margins.
-COLUMN_WIDTHS_CM = (1.0, 3.0, 4.6, 5.0, 4.0, 3.3, 2.2, 3.6)
+COLUMN_WIDTHS_CM = (1.0, 3.0, 4.0, 4.8, 3.8, 3.3, 3.2, 3.6)
 
 
 def comments_docx(session: Session, f: Filters, document: Document, lang: str) -> IO[bytes]:

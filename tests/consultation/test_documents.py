@@ -255,6 +255,16 @@ def test_demo_documents_load_in_three_languages(db_session):
     assert db_session.scalar(select(func.count(Comment.id)).where(Comment.status == "published")) >= 3
 
 
+def test_demo_has_a_campaign_the_organiser_is_offered_to_group(db_session):
+    from eventreg.moderation.services import find_group_candidates
+
+    load_demo_data(db_session)
+    suggestions = find_group_candidates(db_session)
+    assert [len(s.comments) for s in suggestions] == [5]
+    organisations = {c.organisation for c in suggestions[0].comments}
+    assert len(organisations) == 5 and "ОФ «Аялзат»" in organisations
+
+
 def test_demo_document_page_reads_in_kyrgyz_with_a_comparison(client, db_session):
     load_demo_data(db_session)
     page = client.get(f"/ky/consultation/{CONSULTATION_SLUG}/national-strategy?compare=ru")
