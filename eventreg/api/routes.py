@@ -18,6 +18,7 @@ from eventreg.consultation.routes import _closed_message as comments_closed_mess
 from eventreg.db import unit_of_work
 from eventreg.extensions import csrf, db, limiter
 from eventreg.models import (
+    COUNTED_COMMENT_STATUSES,
     Comment,
     CommentKind,
     CommentStatus,
@@ -247,7 +248,7 @@ def counts(slug: str):
     received = (
         select(Comment.kind, func.count(Comment.id))
         .join(Document, Document.id == Comment.document_id)
-        .where(Document.consultation_id == consultation_row.id, Comment.status != CommentStatus.HIDDEN.value)
+        .where(Document.consultation_id == consultation_row.id, Comment.status.in_(COUNTED_COMMENT_STATUSES))
         .group_by(Comment.kind)
     )
     by_kind = dict(db.session.execute(received).all())

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from eventreg.db import checks_done, lock_one
 from eventreg.models import (
+    COUNTED_COMMENT_STATUSES,
     Comment,
     CommentKind,
     CommentSource,
@@ -134,11 +135,11 @@ def find_document(
 def comment_counts(session: Session, document_id: int) -> dict[int | None, int]:
     """Comments per item of one document version (key None: general comments), in one grouped query.
 
-    Hidden comments (spam, abuse) are not counted; everything received and not hidden is.
+    What counts is what the reports count: received, not hidden, not a merged duplicate.
     """
     rows = session.execute(
         select(Comment.item_id, func.count(Comment.id))
-        .where(Comment.document_id == document_id, Comment.status != CommentStatus.HIDDEN.value)
+        .where(Comment.document_id == document_id, Comment.status.in_(COUNTED_COMMENT_STATUSES))
         .group_by(Comment.item_id)
     )
     return dict(rows.all())

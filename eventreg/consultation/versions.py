@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from eventreg import audit
 from eventreg.db import lock_all, lock_one, require_unit_of_work
 from eventreg.models import (
+    COUNTED_COMMENT_STATUSES,
     Comment,
     CommentStatus,
     Consultation,
@@ -441,7 +442,7 @@ def earlier_comments(
         counts = dict(
             session.execute(
                 select(Comment.item_id, func.count(Comment.id))
-                .where(Comment.item_id.in_(next_frontier), Comment.status != CommentStatus.HIDDEN.value)
+                .where(Comment.item_id.in_(next_frontier), Comment.status.in_(COUNTED_COMMENT_STATUSES))
                 .group_by(Comment.item_id)
             ).all()
         )

@@ -7,6 +7,7 @@ from .api_keys import ApiKey
 from .capture import CapturedRow
 from .common import utcnow
 from .consultation import (
+    COUNTED_COMMENT_STATUSES,
     Comment,
     CommentDecisionChange,
     CommentGroup,
@@ -34,6 +35,7 @@ from .events import (
 from .mail import OutboxMessage, OutboxStatus
 
 __all__ = [
+    "COUNTED_COMMENT_STATUSES",
     "ApiKey",
     "AuditEntry",
     "Base",

@@ -52,6 +52,12 @@ class CommentStatus(StrEnum):
     MERGED = "merged", _l("Duplicate (merged)")  # a duplicate of another comment (duplicate_of_id)
 
 
+# The comments that count, everywhere a number of comments is shown (document page, reports, results, DOCX):
+# received and not hidden as spam or abuse, and not a merged duplicate (the same comment received again,
+# counted on its original: reports/entries.py).
+COUNTED_COMMENT_STATUSES = (CommentStatus.NEW.value, CommentStatus.PUBLISHED.value)
+
+
 class HideReason(StrEnum):
     SPAM = "spam", _l("Spam")
     ABUSIVE = "abusive", _l("Abusive")

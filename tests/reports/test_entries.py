@@ -108,6 +108,16 @@ def test_results_page_lists_a_campaign_once_with_its_count_and_organisations(app
     assert "The 30 per cent quota" in html and "Partly taken in" in html
 
 
+def test_document_page_and_api_count_the_campaign_as_the_results_page_does(app, db_session, campaign):
+    consultation, document, members, twice, single = campaign
+    client = app.test_client()
+    html = client.get(f"/en/consultation/{consultation.slug}/{document.key}").get_data(as_text=True)
+    # six comments on 3.4 and one on 5.1: the duplicate merged into one of the six is not a seventh
+    assert re.findall(r'class="count">(\d+) comments?', html) == ["6", "1"]
+    counts = client.get(f"/api/v1/consultations/{consultation.slug}/counts").get_json()
+    assert counts["comments"]["received"] == 7
+
+
 def test_results_page_in_kyrgyz_shows_the_part_in_kyrgyz_or_says_it_is_not(app, db_session, campaign):
     consultation, document, *_ = campaign
     html = app.test_client().get(f"/ky/results/{consultation.slug}/{document.key}").get_data(as_text=True)

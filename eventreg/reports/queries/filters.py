@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from eventreg.i18n import localized
 from eventreg.models import (
+    COUNTED_COMMENT_STATUSES,
     Comment,
-    CommentStatus,
     Consultation,
     Document,
     EventSession,
@@ -21,7 +21,7 @@ from eventreg.models import (
 )
 
 BISHKEK = ZoneInfo("Asia/Bishkek")
-REPORTED_STATUSES = (CommentStatus.NEW.value, CommentStatus.PUBLISHED.value)
+REPORTED_STATUSES = COUNTED_COMMENT_STATUSES
 DECISION_STATUSES = {"decided": _l("Decided"), "waiting": _l("Waiting for a decision")}
 STREAM_BATCH = 1000
 
