@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from eventreg.db import unit_of_work
 from eventreg.models import Comment, EventSession, Registration, User
+from eventreg.moderation import services as moderation
 from tests.axe import axe_or_skip, violations
 from tests.browser import browser_page
 
@@ -90,10 +92,28 @@ def test_public_pages_have_no_axe_violations(live_server, demo, lang):
     assert not found, report(found)
 
 
+def _decided_campaign(session) -> tuple[int, int]:
+    """The demo's campaign grouped and partly accepted, as an organiser would: (group id, a member's id)."""
+    organiser = session.scalars(select(User).where(User.role == "organiser")).first()
+    members = [c.id for c in moderation.find_group_candidates(session)[0].comments]
+    with unit_of_work(session):
+        group = moderation.create_group(session, members, "", by=organiser)
+        moderation.decide_group(
+            session,
+            group.id,
+            "partly_accepted",
+            {"ru": "Учтено в 3.4.1", "ky": "3.4.1-пунктта эске алынды"},
+            {"ru": "Квота при распределении мандатов", "ky": "Мандаттарды бөлүштүрүүдөгү квота"},
+            by=organiser,
+        )
+    return group.id, members[0]
+
+
 def test_workspace_pages_have_no_axe_violations(live_server, demo):
     event = demo.scalars(select(EventSession).order_by(EventSession.id)).first()
     comment = demo.scalars(select(Comment).order_by(Comment.id)).first()
     user = demo.scalars(select(User).order_by(User.id)).first()
+    group_id, decided = _decided_campaign(demo)  # a group page, and a comment with its history of decisions
     base = f"{live_server.url}/ky"
     found: dict[str, list[str]] = {}
     with browser_page(javascript=True, phone=False, locale="ky", bypass_csp=True) as page:
@@ -114,6 +134,8 @@ def test_workspace_pages_have_no_axe_violations(live_server, demo):
             f"{base}/organiser/comments/{comment.id}",
             f"{base}/organiser/comments/enter",
             f"{base}/organiser/comments/groups",
+            f"{base}/organiser/comments/groups/{group_id}",
+            f"{base}/organiser/comments/{decided}",
             f"{base}/organiser/documents/upload",
             f"{base}/organiser/mail/",
             f"{base}/organiser/mail/write",
