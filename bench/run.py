@@ -20,7 +20,6 @@ import argparse
 import logging
 import os
 import secrets
-import socket
 import tempfile
 import time
 import tracemalloc
@@ -28,7 +27,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from flask import Flask, g
 from sqlalchemy import create_engine, text
@@ -247,12 +245,9 @@ def _get(client, path: str) -> int:
 
 
 def _pg_reachable() -> bool:
-    parsed = urlparse(PG_URL)
-    try:
-        socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5432), timeout=2).close()
-    except OSError:
-        return False
-    return True
+    from .web import reachable
+
+    return reachable(PG_URL, 5432)
 
 
 def _print(title: str, lines: list[Line]) -> None:

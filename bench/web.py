@@ -30,12 +30,15 @@ WORKERS = 2
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _redis_reachable() -> bool:
+def reachable(url: str, default_port: int) -> bool:
+    """Whether a service (PostgreSQL, Redis) answers at the host and port of its URL."""
     from urllib.parse import urlparse
 
-    url = urlparse(REDIS_URL)
+    parsed = urlparse(url)
     try:
-        socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=2).close()
+        socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ).close()
     except OSError:
         return False
     return True
@@ -43,7 +46,7 @@ def _redis_reachable() -> bool:
 
 def server_mode() -> tuple[str, dict]:
     """How every server of a run is started: a line for the table's heading, and its environment."""
-    if _redis_reachable():
+    if reachable(REDIS_URL, 6379):
         return (
             f"Procfile's gunicorn, {WORKERS} sync workers, rate limits counted in Redis",
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -25,6 +26,9 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.vocabulary import REGIONS, SECTORS, label
+
+if TYPE_CHECKING:
+    from eventreg.reports.queries import CommentRow
 
 # Limits shared by the public form and the organiser's paper-entry screen.
 BODY_MAX = 5000
@@ -175,7 +179,8 @@ def public_author_text(
     return ", ".join(part for part in parts if part)
 
 
-def public_author(comment: Comment) -> str:
+def public_author(comment: Comment | CommentRow) -> str:
+    """A comment's author as the public pages show it; a report row (reports.queries.CommentRow) alike."""
     return public_author_text(
         show_name=comment.show_name,
         name=comment.author_name,

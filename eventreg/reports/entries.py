@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from eventreg.consultation.services import public_author_text
+from eventreg.consultation.services import public_author
 from eventreg.reports.queries import (
     REPORTED_STATUSES,
     CommentRow,
@@ -60,18 +60,8 @@ class Entry:
         """Who the comments are from, each as the public pages show an author, once each, first seen first."""
         seen: dict[str, None] = {}
         for comment in self.comments:
-            seen.setdefault(author(comment), None)
+            seen.setdefault(public_author(comment), None)
         return list(seen)
-
-
-def author(record: CommentRow) -> str:
-    return public_author_text(
-        show_name=record.show_name,
-        name=record.author_name,
-        organisation=record.organisation,
-        sector=record.sector,
-        region=record.region,
-    )
 
 
 def _entry_key(record: CommentRow) -> tuple:
