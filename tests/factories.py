@@ -11,6 +11,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from eventreg.models import Comment, Consultation, Document, DocumentItem, EventSession, Registration
+from eventreg.registration.services import ParticipantDetails
 
 _counter = itertools.count(1)
 
@@ -169,6 +170,23 @@ def make_registration(
     session.add(registration)
     session.commit()
     return registration
+
+
+def participant_details(**overrides) -> ParticipantDetails:
+    """A person's details as the registration service takes them (for tests that register without a form)."""
+    values = dict(
+        full_name="Айгүл Токтогулова",
+        email=f"person{next(_counter)}@example.kg",
+        organisation="ОО «Үмүт»",
+        position="Координатор",
+        sector="civil_society",
+        region="KG-N",
+        sex="female",
+        interpretation_language="ky",
+        locale="ky",
+    )
+    values.update(overrides)
+    return ParticipantDetails(**values)
 
 
 def registration_form(**overrides) -> dict:

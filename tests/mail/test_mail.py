@@ -245,20 +245,11 @@ def test_reminder_the_day_before_is_sent_once_however_often_it_runs(client, db_s
     )
     # registration is closed by the deadline for tomorrow's session, so people are added directly
     from eventreg.db import unit_of_work
-    from eventreg.registration.services import ParticipantDetails, register_participant
+    from eventreg.registration.services import register_participant
+    from tests.factories import participant_details
 
     def add(event, email, lang):
-        details = ParticipantDetails(
-            full_name=KYRGYZ_NAME,
-            email=email,
-            organisation="Үмүт",
-            position="Координатор",
-            sector="civil_society",
-            region="KG-N",
-            sex="female",
-            interpretation_language="ky",
-            locale=lang,
-        )
+        details = participant_details(full_name=KYRGYZ_NAME, email=email, locale=lang)
         with unit_of_work(db_session):
             return register_participant(db_session, event.id, details, now=now() - timedelta(days=3))
 

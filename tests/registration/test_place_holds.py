@@ -19,7 +19,7 @@ from eventreg.models import OutboxMessage, Registration
 from eventreg.registration import availability, services
 from tests.auth_helpers import login_as, make_user
 from tests.conftest import LiveServer, make_test_app
-from tests.factories import csrf_token, make_event_session, now, registration_form
+from tests.factories import csrf_token, make_event_session, now, participant_details, registration_form
 
 
 def _register(client, slug: str, email: str, lang: str = "ky"):
@@ -82,17 +82,7 @@ def test_holds_that_run_out_go_to_the_waiting_list_in_order(app, db_session):
         for n, email in enumerate(
             ("a@example.kg", "b@example.kg", "c@example.kg", "d@example.kg", "e@example.kg")
         ):
-            details = services.ParticipantDetails(
-                full_name=f"Участник {n}",
-                email=email,
-                organisation="ОО «Үмүт»",
-                position="Координатор",
-                sector="civil_society",
-                region="KG-N",
-                sex="female",
-                interpretation_language="ru",
-                locale="ru",
-            )
+            details = participant_details(full_name=f"Участник {n}", email=email, locale="ru")
             with unit_of_work(db_session):
                 services.register_participant(db_session, event.id, details, now=start + timedelta(minutes=n))
         a, b, c, d, e = _registrations(db_session, event.id)
@@ -120,17 +110,7 @@ def test_the_worker_releases_expired_holds(app, db_session, runner):
     event = make_event_session(db_session, capacity=1, hold_places=True)
     with app.test_request_context("/ru/"):
         for email in ("a@example.kg", "b@example.kg"):
-            details = services.ParticipantDetails(
-                full_name="Айгүл",
-                email=email,
-                organisation="Үмүт",
-                position="Координатор",
-                sector="civil_society",
-                region="KG-N",
-                sex="female",
-                interpretation_language="ky",
-                locale="ky",
-            )
+            details = participant_details(email=email)
             with unit_of_work(db_session):
                 services.register_participant(db_session, event.id, details, now=now() - timedelta(hours=6))
     result = runner.invoke(args=["mail", "work", "--max-loops", "1"])
