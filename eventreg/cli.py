@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import Connection, Engine
 
 from eventreg.config import PROJECT_ROOT
 from eventreg.db import run_in_unit_of_work
@@ -24,9 +28,40 @@ def alembic_config(connection=None) -> Config:
     return config
 
 
-def upgrade_database(revision: str = "head") -> None:
-    with db.engine.begin() as connection:
+@contextmanager
+def _migration_connection(engine: Engine | None = None) -> Iterator[Connection]:
+    """One transaction for the migrations. On SQLite, foreign keys are off while they run and checked at the end.
+
+    SQLite alters most columns by rebuilding the table (Alembic's batch mode), and dropping the old copy of a
+    table that others refer to (comments, with their decision history and merged duplicates) fails while
+    foreign keys are enforced. The pragma only takes effect outside a transaction, so it is set on the driver's
+    connection before BEGIN; before the commit, `foreign_key_check` proves nothing was left dangling.
+    """
+    engine = engine or db.engine
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if dangling:
+                        raise RuntimeError(f"the migration left rows pointing nowhere: {dangling[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def upgrade_database(revision: str = "head", engine: Engine | None = None) -> None:
+    with _migration_connection(engine) as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade_database(revision: str, engine: Engine | None = None) -> None:
+    with _migration_connection(engine) as connection:
+        command.downgrade(alembic_config(connection), revision)
 
 
 @db_cli.command("upgrade")
@@ -34,6 +69,14 @@ def upgrade_database(revision: str = "head") -> None:
 def upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     upgrade_database(revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION (take a backup first)."""
+    downgrade_database(revision)
     click.echo(f"Database is at {revision}.")
 
 
@@ -80,4 +123,4 @@ def init_app(app: Flask) -> None:
         module.init_app(app)
 
 
-__all__ = ["current_app", "init_app", "upgrade_database"]
+__all__ = ["current_app", "downgrade_database", "init_app", "upgrade_database"]

@@ -164,13 +164,19 @@ def _row(table, **values):
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_decision_part_migration_keeps_the_text_under_the_comments_language(backend, empty_database_url):
-    """0008 turns the one-string part accepted into per-language texts, and back on downgrade."""
-    from alembic import command
+    """0008 turns the one-string part accepted into per-language texts, and back on downgrade.
+
+    Through the app's own engine and commands, so SQLite enforces foreign keys as in production: the
+    comments table is rebuilt there while a decision history and a merged duplicate point at it.
+    """
     from sqlalchemy import MetaData
 
-    engine = create_engine(empty_database_url.replace("postgresql://", "postgresql+psycopg://"))
+    from eventreg.cli import downgrade_database, upgrade_database
+    from eventreg.db import make_engine
+
+    engine = make_engine(empty_database_url)
+    upgrade_database("0007_place_holds", engine)
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "0007_place_holds")
         meta = MetaData()
         meta.reflect(connection)
         t = meta.tables
@@ -189,6 +195,10 @@ def test_decision_part_migration_keeps_the_text_under_the_comments_language(back
                     justification={},
                 ),
             )
+        connection.execute(  # the same comment received again, merged into the first
+            t["comments"].insert(),
+            _row(t["comments"], id=4, document_id=1, language="ky", status="merged", duplicate_of_id=1),
+        )
         connection.execute(
             t["comment_decision_changes"].insert(),
             _row(
@@ -200,7 +210,8 @@ def test_decision_part_migration_keeps_the_text_under_the_comments_language(back
                 justification={},
             ),
         )
-        command.upgrade(alembic_config(connection), "0008_decision_part_languages")
+    upgrade_database("0008_decision_part_languages", engine)
+    with engine.begin() as connection:
         parts = dict(connection.execute(text("SELECT id, decision_part FROM comments ORDER BY id")).all())
         history = connection.execute(text("SELECT decision_part FROM comment_decision_changes")).scalar()
     import json
@@ -208,16 +219,19 @@ def test_decision_part_migration_keeps_the_text_under_the_comments_language(back
     def loaded(value):
         return json.loads(value) if isinstance(value, str) else value
 
-    assert {k: loaded(v) for k, v in parts.items()} == {1: {"ky": "Биринчи сүйлөм"}, 2: {}, 3: {}}
+    assert {k: loaded(v) for k, v in parts.items()} == {1: {"ky": "Биринчи сүйлөм"}, 2: {}, 3: {}, 4: {}}
     assert loaded(history) == {"ky": "Биринчи сүйлөм"}
 
     with engine.begin() as connection:
         connection.execute(
             text("UPDATE comments SET decision_part = :p WHERE id = 2"), {"p": '{"en": "Part"}'}
         )
-        command.downgrade(alembic_config(connection), "0007_place_holds")
+    downgrade_database("0007_place_holds", engine)
+    with engine.begin() as connection:
         parts = dict(connection.execute(text("SELECT id, decision_part FROM comments ORDER BY id")).all())
         history = connection.execute(text("SELECT decision_part FROM comment_decision_changes")).scalar()
+        duplicate_of = connection.execute(text("SELECT duplicate_of_id FROM comments WHERE id = 4")).scalar()
     engine.dispose()
-    assert parts == {1: "Биринчи сүйлөм", 2: "Part", 3: None}
+    assert parts == {1: "Биринчи сүйлөм", 2: "Part", 3: None, 4: None}
+    assert duplicate_of == 1
     assert history == "Биринчи сүйлөм"
