@@ -85,7 +85,9 @@ def from_environment(instance_path: str) -> dict:
         "TESTING_SKIP_LOCKS": False,
         # A write request that meets a transient lock error is run again this many times in all.
         "DB_RETRY_ATTEMPTS": int(env.get("DB_RETRY_ATTEMPTS") or 3),
-        "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS") or 30000),
+        # Every attempt may wait this long for SQLite's write lock; all DB_RETRY_ATTEMPTS of them fit in
+        # gunicorn's 30 s worker timeout, so a stuck write ends on the "send again" page, never a 502.
+        "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS") or 8000),
     }
     return config
 

@@ -23,6 +23,7 @@ translated "please try again" page that gives back everything that was typed.
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ from typing import TypeVar
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import Engine, Select, create_engine, event, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 IMMEDIATE = "eventreg_sqlite_immediate"
@@ -96,7 +97,8 @@ def _queue_key(engine: Engine) -> str:
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     with _writer_queues_guard:
-        _writer_queues.setdefault(_queue_key(engine), _WriterQueue(busy_timeout_ms / 1000))
+        queue = _writer_queues.setdefault(_queue_key(engine), _WriterQueue(busy_timeout_ms / 1000))
+        queue.timeout_seconds = busy_timeout_ms / 1000  # the latest engine's setting, not the first one's
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -127,7 +129,7 @@ class Database:
     def init_app(self, app: Flask) -> None:
         engine = make_engine(
             app.config["DATABASE_URL"],
-            sqlite_busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000)),
+            sqlite_busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 8000)),
             **app.config.get("ENGINE_OPTIONS", {}),
         )
         factory = sessionmaker(bind=engine, expire_on_commit=False)
@@ -209,12 +211,16 @@ def unit_of_work(session: Session) -> Iterator[Session]:
 def _join_writer_queue(session: Session) -> None:
     """Wait for this process's earlier writers to this SQLite file, then go on to BEGIN IMMEDIATE.
 
-    Bounded by the busy timeout: a writer that waited that long goes on to SQLite's own lock and its busy
-    handler, exactly as without the queue (so a unit of work can never hang here for good).
+    Bounded by the busy timeout: a writer still waiting then gets the same transient "database is locked"
+    error SQLite itself would give, at once, so that the unit is retried (or the person asked to send again)
+    after one timeout, not after a second one spent at SQLite's lock.
     """
     queue = _writer_queues.get(_queue_key(session.get_bind()))
-    if queue is not None and queue.lock.acquire(timeout=queue.timeout_seconds):
-        session.info[_QUEUED] = queue
+    if queue is None:
+        return
+    if not queue.lock.acquire(timeout=queue.timeout_seconds):
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+    session.info[_QUEUED] = queue
 
 
 def leave_writer_queue(session: Session, *_args) -> None:

@@ -351,6 +351,50 @@ def test_every_way_a_unit_of_work_ends_lets_the_next_writer_in(db_session, app):
         assert db_session.get(Comment, comment.id).status == "published"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_writer_queued_past_the_busy_timeout_is_told_the_database_is_locked(database_url, tmp_path):
+    """The queue spends the busy timeout once: a writer still waiting gets SQLite's own transient error,
+    which the dispatcher retries and then answers with the "send again" page, instead of waiting again."""
+    from sqlalchemy.exc import OperationalError
+
+    from eventreg.db import is_transient
+
+    app = _live(database_url, tmp_path, SQLITE_BUSY_TIMEOUT_MS=150)
+    holding, done = threading.Event(), threading.Event()
+
+    def hold_the_queue():
+        with app.app_context(), unit_of_work(db.session):
+            holding.set()
+            done.wait(10)
+
+    begun_here = []  # BEGIN statements this (the waiting) thread sent to SQLite
+
+    def note_begin(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN") and threading.current_thread() is threading.main_thread():
+            begun_here.append(statement)
+
+    holder = threading.Thread(target=hold_the_queue)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with app.app_context():
+            engine = db.session.get_bind()
+            event.listen(engine, "before_cursor_execute", note_begin)
+            try:
+                with pytest.raises(OperationalError) as refused, unit_of_work(db.session):
+                    pass
+            finally:
+                event.remove(engine, "before_cursor_execute", note_begin)
+        assert is_transient(refused.value)
+        assert begun_here == [], "it did not go on to wait a second time at SQLite's own lock"
+    finally:
+        done.set()
+        holder.join()
+    with app.app_context(), unit_of_work(db.session):
+        pass  # the queue is free again once the holder has committed
+    _dispose(app)
+
+
 def test_the_mail_package_imports_without_any_area(tmp_path):
     probe = (
         "import sys, eventreg.mail.notify, eventreg.mail.outbox, eventreg.mail.sender, eventreg.mail.ics\n"
