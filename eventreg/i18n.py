@@ -142,6 +142,19 @@ class LocalText:
     def __html__(self) -> str:
         return str(escape(self.text))
 
+    def marked(self, pattern: str | None = None, names: dict[str, str] | None = None) -> str:
+        """For documents and spreadsheets: the text, with its language named after it when it is not the
+        reader's ("Первая часть (Русский)"), since a file has no room for the pages' note.
+
+        Streamed exports run without a request, so they hand in the pattern and the language names they
+        translated up front (reports.queries.Labels); otherwise both are looked up here.
+        """
+        if not self.is_fallback:
+            return self.text
+        pattern = pattern if pattern is not None else gettext("%(what)s (%(language)s)")
+        names = names if names is not None else languages()
+        return pattern % {"what": self.text, "language": names.get(self.lang, self.lang)}
+
 
 def localized(texts: dict | None, lang: str | None = None) -> LocalText:
     """The text in `lang`, else in the first configured language that has it."""

@@ -32,7 +32,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from eventreg.i18n import DATE_PATTERNS, LocalText, languages, localized, to_local
+from eventreg.i18n import DATE_PATTERNS, localized, to_local
 from eventreg.identity import identity
 from eventreg.models import Consultation, Document
 from eventreg.reports import queries
@@ -359,13 +359,6 @@ def _signature_block(doc) -> None:
         paragraph.add_run("_" * 40)
 
 
-def _marked(text: LocalText) -> str:
-    """A drafters' text in the table's language, or in another one with that language named after it."""
-    if not text.is_fallback:
-        return text.text
-    return _("%(what)s (%(language)s)", what=text.text, language=languages().get(text.lang, text.lang))
-
-
 A4_WIDTH, A4_HEIGHT = Cm(21), Cm(29.7)
 # №, clause, draft text, comment, proposed wording, author, decision, justification: 26.7 cm, the width
 # of a landscape A4 page inside 1.5 cm margins.
@@ -480,7 +473,7 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
         else:
             clause = f"{record.item_number} {record.item_heading}".strip()
         decision = record.decision
-        part = _marked(record.decision_part)
+        part = record.decision_part.marked()
         if part:
             decision = f"{decision}: {part}" if decision else part
         comment = f"{record.kind}: {record.body}" if record.kind else record.body
@@ -501,7 +494,7 @@ def comments_docx(session: Session, f: Filters, document: Document, lang: str) -
             record.proposed_wording,
             ";\n".join(entry.authors),
             decision or _("Waiting for a decision"),
-            _marked(record.justification),
+            record.justification.marked(),
         ]
         row = table.add_row()
         _keep_row_together(row)

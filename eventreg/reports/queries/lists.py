@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from eventreg.collation import sort_key
-from eventreg.i18n import LocalText
+from eventreg.i18n import LocalText, gettext, languages
 from eventreg.models import (
     Comment,
     CommentGroup,
@@ -179,7 +179,7 @@ class CommentRow:
     duplicates: int = 0  # merged into this comment
     decision_key: tuple = ()  # equal for comments decided alike (decision, part and justification)
 
-    def as_row(self, contacts: bool) -> tuple:
+    def as_row(self, contacts: bool, labels: Labels) -> tuple:
         row = [
             self.id,
             self.item_number,
@@ -200,8 +200,8 @@ class CommentRow:
             self.session,
             self.status,
             self.decision,
-            str(self.decision_part),
-            str(self.justification),
+            labels.marked(self.decision_part),
+            labels.marked(self.justification),
             self.group,
             self.duplicates,
             self.created_at,
@@ -220,6 +220,8 @@ class Labels:
     lang: str
     fallbacks: tuple[str, ...]
     vocabularies: dict[str, dict[str, str]]
+    in_another_language: str = "%(what)s (%(language)s)"
+    language_names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def now(cls, lang: str | None) -> Labels:
@@ -242,7 +244,13 @@ class Labels:
             lang,
             tuple(current_app.config["LANGUAGES"]),
             {name: {code: str(text) for code, text in v.items()} for name, v in vocabularies.items()},
+            gettext("%(what)s (%(language)s)"),
+            dict(languages()),
         )
+
+    def marked(self, text: LocalText) -> str:
+        """A stored text as a file shows it: with its language named when it is not the reader's."""
+        return text.marked(self.in_another_language, self.language_names)
 
     def label(self, vocabulary: str, code: str | None) -> str:
         if code is None:
@@ -274,10 +282,14 @@ class Labels:
 
 
 def comment_records(
-    session: Session, f: Filters, lang: str | None = None, statuses: tuple[str, ...] = REPORTED_STATUSES
+    session: Session,
+    f: Filters,
+    lang: str | None = None,
+    statuses: tuple[str, ...] = REPORTED_STATUSES,
+    labels: Labels | None = None,
 ) -> Iterator[CommentRow]:
     """Every reported comment under the filters, streamed from the database in document order."""
-    labels = Labels.now(lang)
+    labels = labels or Labels.now(lang)
     stmt = _comment_list_select(f, statuses).execution_options(yield_per=STREAM_BATCH)
     return _comment_records(session, stmt, labels)
 
@@ -355,11 +367,12 @@ def _frozen(texts: dict | None) -> tuple:
 
 def comment_list(session: Session, f: Filters, contacts: bool, lang: str | None = None) -> Table:
     """One row per comment. `contacts` adds the author's e-mail (organisers and admins only)."""
+    labels = Labels.now(lang)
     return Table(
         key="comments",
         title=_l("All comments"),
         columns=comment_list_columns(contacts),
-        rows=(record.as_row(contacts) for record in comment_records(session, f, lang)),
+        rows=(record.as_row(contacts, labels) for record in comment_records(session, f, lang, labels=labels)),
     )
 
 
