@@ -89,6 +89,8 @@ class PageCache:
         self._stamp_path = stamp_path
         self._stamp_seen: bytes | None = None
         self._stamp_fd: tuple[int, int] | None = None  # (process id, descriptor): a fork opens its own
+        self._stamp_checked = 0.0
+        self.stamp_recheck_seconds = 2.0
 
     def _stamp(self) -> int | None:
         """The stamp file, kept open by this process (opening it for every request costs more than reading)."""
@@ -96,14 +98,30 @@ class PageCache:
             return None
         pid = os.getpid()
         with self._lock:
+            if self._stamp_fd is not None and self._stamp_fd[0] == pid and self._stamp_replaced():
+                _close(*self._stamp_fd)
+                self._stamp_fd = None
             if self._stamp_fd is None or self._stamp_fd[0] != pid:
                 try:
                     fd = os.open(self._stamp_path(), os.O_RDWR | os.O_CREAT, 0o600)
                 except OSError:
                     return None  # no shared folder: the siblings' copies still expire
                 self._stamp_fd = (pid, fd)
+                self._stamp_checked = time.monotonic()
                 weakref.finalize(self, _close, pid, fd)
             return self._stamp_fd[1]
+
+    def _stamp_replaced(self) -> bool:
+        """Whether the open stamp file is no longer the one at the path (removed, or replaced by a worker of
+        an older version during a reload); looked at every few seconds, so that all workers meet again."""
+        now = time.monotonic()
+        if now - self._stamp_checked < self.stamp_recheck_seconds:
+            return False
+        self._stamp_checked = now
+        try:
+            return os.fstat(self._stamp_fd[1]).st_ino != os.stat(self._stamp_path()).st_ino
+        except OSError:
+            return True
 
     def _read_stamp(self) -> bytes | None:
         fd = self._stamp()

@@ -8,6 +8,10 @@ key (and refused keys are checked separately). Every answer must be documented: 
 status and content type, a body and headers that match the schema. Bounded and deterministic: a fixed
 number of examples per operation, derandomized, no deadline; about 25 s for both databases.
 
+The data is loaded once per database for the whole module and the writes pile up, as in a live
+consultation, so each test's cases are fixed but what they meet depends on the tests before it: to
+reproduce a failure, run the whole file (`pytest tests/api/test_schemathesis.py`), not one test with -k.
+
 The cases are drawn with `operation.as_strategy()` under our own `@given`, one test per operation and
 database: `schemathesis.pytest.from_fixture` does not run under pytest 9.2 (it sets `Function._nodeid`).
 """
