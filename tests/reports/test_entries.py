@@ -201,3 +201,34 @@ def test_group_decision_needs_the_part_in_every_members_language(db_session, cam
             db_session, group_id, "partly_accepted", {}, {"ru": "Квота", "en": "Quota"}, by=organiser
         )
     assert refused.value.languages == ["ky"]
+
+
+def test_a_large_campaign_shows_its_first_authors_and_the_rest_behind_a_summary(app, db_session):
+    consultation = make_consultation(db_session)
+    document = make_document(db_session, consultation, numbers=(), version=2)
+    clause = make_item(db_session, document, "3.4", 1)
+    members = [
+        make_comment(
+            db_session,
+            document,
+            clause,
+            body=CAMPAIGN,
+            organisation=f"Айылдык аялдар кеңеши №{n}",
+            kind="objection",
+            status="published",
+        )
+        for n in range(1, 12)
+    ]
+    organiser = make_user(db_session, role="organiser")
+    with unit_of_work(db_session):
+        group = moderation.create_group(db_session, [m.id for m in members], "", by=organiser)
+        moderation.decide_group(
+            db_session, group.id, "noted", {"ru": "Принято к сведению"}, None, by=organiser
+        )
+        publish_results(db_session, document.id, organiser)
+    html = app.test_client().get(f"/ky/results/{consultation.slug}/{document.key}").get_data(as_text=True)
+    shown, rest = html.split("<details", 1)
+    assert shown.count("Айылдык аялдар кеңеши №") == 8
+    summary = re.search(r"<summary>([^<]+)</summary>", rest).group(1)
+    assert summary == "жана дагы 3"
+    assert all(f"кеңеши №{n}," in rest for n in (9, 10, 11))  # nobody is left out, only folded away
