@@ -304,7 +304,7 @@ def web_table(args) -> None:
 
     web.SECONDS = args.seconds
     print(
-        f"\nThe app under load: {web.MODE}, {web.CONNECTIONS} connections "
+        f"\nThe app under load: {web.server_mode()[0]}, {web.CONNECTIONS} connections "
         f"on loopback, {args.seconds:g} s a line, {os.cpu_count()} cores",
         flush=True,
     )

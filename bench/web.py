@@ -10,6 +10,7 @@ the bare insert ceiling measured on the same database.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import signal
@@ -44,8 +45,11 @@ def reachable(url: str, default_port: int) -> bool:
     return True
 
 
+@functools.cache
 def server_mode() -> tuple[str, dict]:
-    """How every server of a run is started: a line for the table's heading, and its environment."""
+    """How every server of a run is started: a line for the table's heading, and its environment.
+
+    Decided once, when the first server starts (not on import), so a run never mixes the two."""
     if reachable(REDIS_URL, 6379):
         return (
             f"Procfile's gunicorn, {WORKERS} sync workers, rate limits counted in Redis",
@@ -62,7 +66,6 @@ def server_mode() -> tuple[str, dict]:
     )
 
 
-MODE, MODE_ENV = server_mode()
 PAGE_TARGET = 0.5
 POST_TARGET = 0.33
 
@@ -94,7 +97,7 @@ class Server:
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONPATH": str(ROOT),
-            **MODE_ENV,
+            **server_mode()[1],
             "PORT": str(self.port),
             # Several servers at once on one machine: no shared control socket in the home folder.
             "GUNICORN_CMD_ARGS": "--no-control-socket",
