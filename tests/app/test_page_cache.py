@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from tests.auth_helpers import login_as, make_user
@@ -94,8 +96,10 @@ def test_cache_can_be_turned_off(database_url, tmp_path):
     app.extensions["eventreg.db"]["engine"].dispose()
 
 
-def test_a_write_in_a_sibling_worker_empties_this_one(database_url, tmp_path):
-    """Two workers of one machine (two apps sharing the instance folder and the database)."""
+@contextmanager
+def two_workers(database_url, tmp_path):
+    """Two workers of one machine (two apps sharing the instance folder and the database), and a session
+    with 10 places that the first has cached as such."""
     from eventreg.extensions import db
     from tests.conftest import make_test_app
 
@@ -104,15 +108,24 @@ def test_a_write_in_a_sibling_worker_empties_this_one(database_url, tmp_path):
     with this.app_context():
         event = make_event_session(db.session, capacity=10)
     assert "10 places left" in this.test_client().get("/en/").get_data(as_text=True)
-    visitor = sibling.test_client()
+    try:
+        yield this, sibling, event
+    finally:
+        for app in (this, sibling):
+            app.extensions["eventreg.db"]["engine"].dispose()
+
+
+def register_through(app, event) -> None:
+    visitor = app.test_client()
     token = csrf_token(visitor.get(f"/en/sessions/{event.slug}").get_data(as_text=True))
-    assert (
-        visitor.post(f"/en/sessions/{event.slug}", data=registration_form(csrf_token=token)).status_code
-        == 303
-    )
-    assert "9 places left" in this.test_client().get("/en/").get_data(as_text=True)
-    for app in (this, sibling):
-        app.extensions["eventreg.db"]["engine"].dispose()
+    response = visitor.post(f"/en/sessions/{event.slug}", data=registration_form(csrf_token=token))
+    assert response.status_code == 303
+
+
+def test_a_write_in_a_sibling_worker_empties_this_one(database_url, tmp_path):
+    with two_workers(database_url, tmp_path) as (this, sibling, event):
+        register_through(sibling, event)
+        assert "9 places left" in this.test_client().get("/en/").get_data(as_text=True)
 
 
 def test_workers_meet_again_when_the_stamp_file_is_replaced(database_url, tmp_path):
@@ -120,27 +133,13 @@ def test_workers_meet_again_when_the_stamp_file_is_replaced(database_url, tmp_pa
     must not leave them each on their own copy, blind to the other's writes."""
     import os
 
-    from eventreg.extensions import db
     from eventreg.page_cache import EXTENSION
-    from tests.conftest import make_test_app
 
-    (tmp_path / "instance").mkdir()
-    this, sibling = (make_test_app(database_url, tmp_path, PAGE_CACHE_SECONDS=60) for _ in range(2))
-    for app in (this, sibling):
-        app.extensions[EXTENSION].stamp_recheck_seconds = 0  # look at the path on every request
-    with this.app_context():
-        event = make_event_session(db.session, capacity=10)
-    assert "10 places left" in this.test_client().get("/en/").get_data(as_text=True)
-    stamp = tmp_path / "instance" / "page-cache.stamp"
-    replacement = tmp_path / "instance" / "page-cache.stamp.new"
-    replacement.write_bytes(b"another worker's")
-    os.replace(replacement, stamp)
-    visitor = sibling.test_client()
-    token = csrf_token(visitor.get(f"/en/sessions/{event.slug}").get_data(as_text=True))
-    assert (
-        visitor.post(f"/en/sessions/{event.slug}", data=registration_form(csrf_token=token)).status_code
-        == 303
-    )
-    assert "9 places left" in this.test_client().get("/en/").get_data(as_text=True)
-    for app in (this, sibling):
-        app.extensions["eventreg.db"]["engine"].dispose()
+    with two_workers(database_url, tmp_path) as (this, sibling, event):
+        for app in (this, sibling):
+            app.extensions[EXTENSION].stamp_recheck_seconds = 0  # look at the path on every request
+        replacement = tmp_path / "instance" / "page-cache.stamp.new"
+        replacement.write_bytes(b"another worker's")
+        os.replace(replacement, tmp_path / "instance" / "page-cache.stamp")
+        register_through(sibling, event)
+        assert "9 places left" in this.test_client().get("/en/").get_data(as_text=True)
