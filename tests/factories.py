@@ -142,6 +142,16 @@ def make_comment(session, document: Document, item: DocumentItem | None = None, 
     return comment
 
 
+# Who a registering person is, for every factory that registers someone (rows, service input, form data).
+PERSON = dict(
+    position="Координатор",
+    sector="civil_society",
+    region="KG-N",
+    sex="female",
+    interpretation_language="ky",
+)
+
+
 def make_registration(
     session, event_session: EventSession, status: str = "confirmed", **overrides
 ) -> Registration:
@@ -156,11 +166,7 @@ def make_registration(
         email_normalized=(email or "").strip().lower(),
         phone="+996 555 000 111",
         organisation="Жарандык коом уюму «Үмүт»",
-        position="Координатор",
-        sector="civil_society",
-        region="KG-N",
-        sex="female",
-        interpretation_language="ky",
+        **PERSON,
         locale="ky",
         consent_at=now(),
         created_at=now() + timedelta(seconds=n),  # the waiting list is ordered by this
@@ -178,11 +184,7 @@ def participant_details(**overrides) -> ParticipantDetails:
         full_name="Айгүл Токтогулова",
         email=f"person{next(_counter)}@example.kg",
         organisation="ОО «Үмүт»",
-        position="Координатор",
-        sector="civil_society",
-        region="KG-N",
-        sex="female",
-        interpretation_language="ky",
+        **PERSON,
         locale="ky",
     )
     values.update(overrides)
@@ -196,11 +198,7 @@ def registration_form(**overrides) -> dict:
         "email": f"aigul{n}@example.kg",
         "phone": "+996 555 123 456",
         "organisation": "Жарандык коом уюму «Үмүт»",
-        "position": "Координатор",
-        "sector": "civil_society",
-        "region": "KG-N",
-        "sex": "female",
-        "interpretation_language": "ky",
+        **PERSON,
         "accessibility_needs": "",
         "consent": "y",
     }
